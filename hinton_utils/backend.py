@@ -1,0 +1,137 @@
+"""One switch between NumPy (the default) and CuPy (a GPU).
+
+Every kernel in :mod:`hinton_utils` gets its array module from here instead of
+importing ``numpy`` itself, so the same code runs on a CPU or a GPU::
+
+    from hinton_utils import backend as B
+    xp = B.xp()                     # numpy, or cupy after B.use("cupy")
+    rng = B.rng(0)                  # a Generator on the active backend
+    W = xp.zeros((3, 3))
+    B.asnumpy(W)                    # always a NumPy array, for plotting
+
+The backend is chosen by the ``HINTON_BACKEND`` environment variable
+(``numpy`` or ``cupy``) when the package is imported, or by :func:`use` at any
+time. Asking for CuPy where it is not installed, or where no GPU is visible,
+raises :class:`BackendUnavailableError` with the cause.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailableError",
+    "as_generator",
+    "asarray",
+    "asnumpy",
+    "name",
+    "rng",
+    "use",
+    "xp",
+]
+
+BACKENDS = ("numpy", "cupy")
+
+
+class BackendUnavailableError(RuntimeError):
+    """The requested array backend cannot run on this machine."""
+
+
+_active: ModuleType = numpy
+
+
+def _load_cupy() -> ModuleType:
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as err:
+        raise BackendUnavailableError(
+            "backend 'cupy' needs the CuPy package, which is not installed: "
+            "pip install cupy-cuda12x (or the build matching your CUDA), "
+            "or use backend 'numpy'"
+        ) from err
+    try:
+        n_devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # CuPy raises its own CUDA error types
+        raise BackendUnavailableError(
+            f"backend 'cupy' is installed but no GPU is usable: {err}"
+        ) from err
+    if n_devices < 1:
+        raise BackendUnavailableError("backend 'cupy' is installed but no GPU is visible")
+    return cupy
+
+
+def use(backend: str) -> ModuleType:
+    """Switch every kernel to ``backend`` ("numpy" or "cupy") and return its module."""
+    global _active
+    if not isinstance(backend, str):
+        raise TypeError(
+            f"backend must be a string, one of {BACKENDS}; got {type(backend).__name__}"
+        )
+    key = backend.strip().lower()
+    if key not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+    _active = numpy if key == "numpy" else _load_cupy()
+    return _active
+
+
+def xp() -> ModuleType:
+    """The active array module (``numpy`` or ``cupy``)."""
+    return _active
+
+
+def name() -> str:
+    """The active backend's name, "numpy" or "cupy"."""
+    return "numpy" if _active is numpy else "cupy"
+
+
+def asnumpy(array: Any) -> numpy.ndarray:
+    """Copy ``array`` to the host as a NumPy array (a no-op for NumPy input)."""
+    if isinstance(array, numpy.ndarray):
+        return array
+    if hasattr(array, "get") and type(array).__module__.startswith("cupy"):
+        return array.get()
+    return numpy.asarray(array)
+
+
+def asarray(array: Any, dtype: Any = None) -> Any:
+    """``array`` as an array of the active backend, moving it to the GPU if needed."""
+    return _active.asarray(array, dtype=dtype)
+
+
+def rng(seed: int) -> Any:
+    """A fresh random Generator on the active backend, seeded with ``seed``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
+        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0; got {seed}")
+    return _active.random.default_rng(int(seed))
+
+
+def as_generator(rng_or_seed: Any, name: str = "rng") -> Any:
+    """Accept an explicit Generator or an int seed; refuse anything implicit.
+
+    Randomness in the book is always explicit: there is no global seed, and
+    ``None`` is refused so that no result depends on hidden state.
+    """
+    if isinstance(rng_or_seed, (int, numpy.integer)) and not isinstance(rng_or_seed, bool):
+        return rng(int(rng_or_seed))
+    if hasattr(rng_or_seed, "random") and hasattr(rng_or_seed, "standard_normal"):
+        return rng_or_seed
+    raise TypeError(
+        f"{name} must be an int seed or a random Generator (hinton_utils.backend.rng(seed)); "
+        f"got {type(rng_or_seed).__name__}"
+    )
+
+
+def _from_environment() -> None:
+    requested = os.environ.get("HINTON_BACKEND", "numpy")
+    use(requested or "numpy")
+
+
+_from_environment()

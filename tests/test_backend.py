@@ -1,0 +1,119 @@
+"""The NumPy/CuPy switch: default, errors that name the cause, explicit randomness."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hinton_utils
+from hinton_utils import backend as B
+
+# Modules allowed to import numpy themselves: the switch, host-side data and drawing.
+HOST_MODULES = {"backend", "data", "plots", "widgets"}
+
+
+def test_default_backend_is_numpy():
+    assert B.name() == "numpy"
+    assert B.xp() is np
+
+
+def test_use_rejects_unknown_names_and_types():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        B.use("torch")
+    with pytest.raises(TypeError, match="backend must be a string"):
+        B.use(3)
+    assert B.name() == "numpy"
+
+
+def test_cupy_request_fails_with_one_clear_error_where_unavailable():
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("CuPy is installed here; the missing-CuPy message cannot be shown")
+    except ImportError:
+        pass
+    with pytest.raises(B.BackendUnavailableError, match="CuPy package, which is not installed"):
+        B.use("cupy")
+    assert B.name() == "numpy", "a failed switch must leave the backend unchanged"
+
+
+def test_environment_variable_selects_backend_at_import():
+    code = "import hinton_utils.backend as B; print(B.name())"
+    env = {"HINTON_BACKEND": "numpy", "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "numpy"
+    env["HINTON_BACKEND"] = "tensorflow"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "backend must be one of" in out.stderr
+
+
+def test_rng_is_seeded_and_explicit():
+    a = B.rng(7).random(5)
+    b = B.rng(7).random(5)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, B.rng(8).random(5))
+    with pytest.raises(TypeError, match="seed must be an int"):
+        B.rng(1.5)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        B.rng(-1)
+
+
+def test_as_generator_refuses_implicit_randomness():
+    gen = B.rng(0)
+    assert B.as_generator(gen) is gen
+    assert B.as_generator(3).random() == B.rng(3).random()
+    with pytest.raises(TypeError, match="rng must be an int seed or a random Generator"):
+        B.as_generator(None)
+    with pytest.raises(TypeError, match="my_rng must be"):
+        B.as_generator("0", "my_rng")
+
+
+def test_asnumpy_and_asarray_round_trip():
+    x = [[1.0, 2.0], [3.0, 4.0]]
+    arr = B.asarray(x, dtype="float32")
+    assert arr.dtype == np.float32
+    back = B.asnumpy(arr)
+    assert isinstance(back, np.ndarray)
+    np.testing.assert_array_equal(back, np.array(x, dtype=np.float32))
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_kernels_never_import_numpy_or_cupy_directly():
+    package = Path(hinton_utils.__file__).parent
+    offenders = {}
+    for info in pkgutil.iter_modules([str(package)]):
+        if info.name in HOST_MODULES:
+            continue
+        bad = _imported_modules(package / f"{info.name}.py") & {"numpy", "cupy"}
+        if bad:
+            offenders[info.name] = sorted(bad)
+    assert not offenders, f"kernels must use hinton_utils.backend, not {offenders}"
+
+
+def test_every_module_imports_cleanly():
+    package = Path(hinton_utils.__file__).parent
+    for info in pkgutil.iter_modules([str(package)]):
+        importlib.import_module(f"hinton_utils.{info.name}")
+
+
+def test_lazy_submodule_access_and_missing_attribute():
+    assert hinton_utils.hebb.__name__ == "hinton_utils.hebb"
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        hinton_utils.nonexistent  # noqa: B018
