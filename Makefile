@@ -8,8 +8,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Demos render as kernel-free HTML (notebooks keep the inline figure backend).
-RUN_ENV := HINTON_STATIC=1 PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1
+# Two notebooks (or test workers) run at once on two cores: one BLAS thread each.
+RUN_ENV := HINTON_STATIC=1 PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1 \
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+LINTED := $(wildcard hinton_utils tests scripts benchmarks book/_ext)
 
 .PHONY: book test venv lint unit notebooks site sitetest lab clean
 
@@ -27,8 +30,8 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check hinton_utils tests scripts benchmarks notebooks
-	$(BIN)/ruff format --check hinton_utils tests scripts benchmarks
+	$(BIN)/ruff check $(LINTED) notebooks
+	$(BIN)/ruff format --check $(LINTED)
 
 unit: venv
 	$(RUN_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 tests
