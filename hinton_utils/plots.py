@@ -93,3 +93,72 @@ def image_grid(
     ax.imshow(canvas, cmap=cmap, interpolation="nearest")
     ax.set_axis_off()
     return ax
+
+
+# --- chapter 04: perception as inference ---
+def necker_cube(ax: Any, percept: float = 0.0, *, colors: tuple[str, str] = ("C0", "C3")) -> Any:
+    """Draw the Necker cube's line drawing, with the face that is seen in front shaded.
+
+    Vertex ``v`` of the cube has bits ``x = v >> 2 & 1``, ``y = v >> 1 & 1``,
+    ``z = v & 1`` and is drawn at ``(x + 0.45 z, y + 0.35 z)``, matching the units of
+    :func:`hinton_utils.stochastic.necker_network`. ``percept`` (from
+    ``necker_percept``) is +1 when interpretation A (the lower-left square in
+    front) wins, -1 for B (the upper-right square in front), 0 for no decision;
+    the front face is shaded in proportion to ``|percept|``.
+    """
+    from matplotlib.patches import Polygon
+
+    percept = float(np.clip(float(asnumpy(np.asarray(percept))), -1.0, 1.0))
+    pts = {v: ((v >> 2 & 1) + 0.45 * (v & 1), (v >> 1 & 1) + 0.35 * (v & 1)) for v in range(8)}
+    front_z = 0 if percept >= 0 else 1
+    color = colors[0] if percept >= 0 else colors[1]
+    face = [v | front_z for v in (0, 2, 6, 4)]
+    if abs(percept) > 0:
+        shade = Polygon(
+            [pts[v] for v in face], closed=True, color=color, alpha=0.35 * abs(percept), lw=0
+        )
+        ax.add_patch(shade)
+    for u in range(8):
+        for v in range(u + 1, 8):
+            if bin(u ^ v).count("1") == 1:
+                in_front = (u & 1) == front_z and (v & 1) == front_z and abs(percept) > 0
+                ax.plot(
+                    *zip(pts[u], pts[v], strict=True),
+                    color=color if in_front else "0.2",
+                    lw=3.0 if in_front else 1.5,
+                    solid_capstyle="round",
+                )
+    ax.set_xlim(-0.15, 1.6)
+    ax.set_ylim(-0.15, 1.5)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+def percept_panel(fig: Any, trace: Any, threshold: float = 0.5) -> Any:
+    """Draw a Necker-cube percept trace beside the cube it ended in (chapter 04's demo).
+
+    Args:
+        fig: a matplotlib Figure to draw on (two axes are added).
+        trace: percepts ``m`` over sweeps for one network, shape ``(n_sweeps,)``.
+        threshold: the hysteresis level used to count reversals.
+
+    Returns:
+        The two axes ``(trace_axis, cube_axis)``.
+    """
+    from .stochastic import percept_reversals
+
+    m = np.asarray(asnumpy(trace), dtype=float).ravel()
+    n_rev = int(percept_reversals(m, threshold))
+    ax, cube = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
+    fig.subplots_adjust(top=0.78, bottom=0.18, left=0.1, right=0.98, wspace=0.1)
+    ax.plot(m, lw=0.6, color="C0")
+    ax.axhspan(threshold, 1.15, color="C0", alpha=0.08, lw=0)
+    ax.axhspan(-1.15, -threshold, color="C3", alpha=0.08, lw=0)
+    ax.set_ylim(-1.15, 1.15)
+    ax.set_yticks([-1, 0, 1], ["B", "mixed", "A"])
+    ax.set_xlabel("sweep")
+    ax.set_title(f"{n_rev} reversal{'s' if n_rev != 1 else ''} in {m.size - 1} sweeps", fontsize=9)
+    tail = m[-max(1, m.size // 20) :].mean()  # the last 5% of the run
+    necker_cube(cube, tail)
+    return ax, cube
