@@ -162,3 +162,28 @@ def percept_panel(fig: Any, trace: Any, threshold: float = 0.5) -> Any:
     tail = m[-max(1, m.size // 20) :].mean()  # the last 5% of the run
     necker_cube(cube, tail)
     return ax, cube
+
+
+# --- chapter 06: backpropagation and family trees ---
+def family_feature_diagrams(fig: Any, weights: Any, names: Sequence[str] | None = None) -> Any:
+    """Hinton's 1986 picture of the 24 -> 6 person weights: one block per feature unit.
+
+    Each of the 6 blocks is a 2 x 12 Hinton diagram: English people on the top
+    row and their Italian counterparts directly below (``weights`` rows in the
+    order of ``hinton_utils.family_trees.PEOPLE``). ``names`` labels the columns
+    of the first block with the English names.
+    """
+    W = np.asarray(asnumpy(weights), dtype=float)
+    if W.ndim != 2 or W.shape[0] != 24:
+        raise ValueError(f"weights must have shape (24, n_units); got {W.shape}")
+    n_units = W.shape[1]
+    top = float(np.abs(W).max()) or 1.0
+    axes = fig.subplots(n_units, 1)
+    axes = np.atleast_1d(axes)
+    for j, ax in enumerate(axes):
+        hinton_diagram(ax, W[:, j].reshape(2, 12), max_weight=top)
+        ax.set_ylabel(f"unit {j + 1}", rotation=0, ha="right", va="center", fontsize=8)
+    if names is not None:
+        axes[-1].set_xticks(range(12))
+        axes[-1].set_xticklabels(list(names)[:12], rotation=60, fontsize=7)
+    return axes
