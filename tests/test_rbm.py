@@ -1,0 +1,362 @@
+"""Chapter 10 kernels: exact RBM quantities, CD-k, PCD, AIS and the Netflix miniature."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hinton_utils import data, rbm
+
+
+def random_rbm(V: int, H: int, seed: int, scale: float = 1.0):
+    g = np.random.default_rng(seed)
+    return scale * g.standard_normal((V, H)), g.standard_normal(V), g.standard_normal(H)
+
+
+def brute_force_free_energy(x, W, b, c):
+    hs = np.array(list(itertools.product((0.0, 1.0), repeat=W.shape[1])))
+    neg_e = x @ b + hs @ c + hs @ (W.T @ x)
+    return -np.logaddexp.reduce(neg_e)
+
+
+# ----------------------------------------------------------------------------- exact quantities
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 7), st.integers(0, 10_000))
+def test_log_partition_both_sides_agree_with_brute_force(V, H, seed):
+    W, b, c = random_rbm(V, H, seed)
+    brute = rbm.log_partition_brute_force(W, b, c)
+    assert rbm.log_partition(W, b, c, "visible") == pytest.approx(brute, abs=1e-10)
+    assert rbm.log_partition(W, b, c, "hidden") == pytest.approx(brute, abs=1e-10)
+
+
+def test_log_partition_of_a_model_without_weights_is_a_sum_of_softplus():
+    b, c = np.array([0.3, -1.0, 2.0]), np.array([0.5, -0.2])
+    expected = np.logaddexp(0, b).sum() + np.logaddexp(0, c).sum()
+    assert rbm.log_partition(np.zeros((3, 2)), b, c) == pytest.approx(expected, abs=1e-12)
+
+
+def test_free_energy_identity_and_energy():
+    W, b, c = random_rbm(6, 5, 1)
+    X = np.array(list(itertools.product((0.0, 1.0), repeat=6)))
+    F = rbm.free_energy(X, W, b, c)
+    brute = np.array([brute_force_free_energy(x, W, b, c) for x in X])
+    np.testing.assert_allclose(F, brute, atol=1e-12)
+    # exp(-F) summed over all visible states is Z
+    assert np.logaddexp.reduce(-F) == pytest.approx(rbm.log_partition(W, b, c), abs=1e-12)
+    # energy by hand
+    h = np.array([[1.0, 0, 1, 0, 1]])
+    e = rbm.energy(X[5:6], h, W, b, c)
+    assert e[0] == pytest.approx(-(X[5] @ b) - h[0] @ c - X[5] @ W @ h[0])
+
+
+def test_free_energy_with_huge_inputs_does_not_overflow():
+    W = np.full((3, 2), 400.0)
+    F = rbm.free_energy(np.ones((1, 3)), W, np.zeros(3), np.zeros(2))
+    assert np.isfinite(F).all() and F[0] == pytest.approx(-2400.0)
+
+
+def test_log_likelihood_is_a_proper_distribution():
+    W, b, c = random_rbm(5, 4, 2)
+    X = np.array(list(itertools.product((0.0, 1.0), repeat=5)))
+    logp = np.array([rbm.log_likelihood(x[None], W, b, c) for x in X])
+    assert np.exp(logp).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_exact_gradient_matches_finite_differences():
+    W, b, c = random_rbm(4, 3, 3, scale=0.7)
+    X = (np.random.default_rng(4).random((7, 4)) < 0.5).astype(float)
+    gW, gb, gc = rbm.exact_gradient(X, W, b, c)
+    eps = 1e-6
+    for arr, grad in ((W, gW), (b, gb), (c, gc)):
+        num = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            old = arr[idx]
+            arr[idx] = old + eps
+            up = rbm.log_likelihood(X, W, b, c)
+            arr[idx] = old - eps
+            down = rbm.log_likelihood(X, W, b, c)
+            arr[idx] = old
+            num[idx] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grad, num, atol=1e-7)
+
+
+def test_gibbs_transition_matrix_is_stochastic_and_keeps_p_v_stationary():
+    W, b, c = random_rbm(5, 4, 5)
+    T = rbm.gibbs_transition_matrix(W, b, c)
+    np.testing.assert_allclose(T.sum(axis=1), 1.0, atol=1e-12)
+    X = np.array(list(itertools.product((0.0, 1.0), repeat=5)))
+    logp = -rbm.free_energy(X, W, b, c) - rbm.log_partition(W, b, c)
+    pi = np.exp(logp)
+    np.testing.assert_allclose(pi @ T, pi, atol=1e-12)
+
+
+def test_expected_cd_gradient_tends_to_the_exact_gradient_as_k_grows():
+    W, b, c = random_rbm(6, 6, 6)
+    X = (np.random.default_rng(7).random((10, 6)) < 0.5).astype(float)
+    exact = rbm.exact_gradient(X, W, b, c)
+    T = rbm.gibbs_transition_matrix(W, b, c)
+    errors = []
+    for k in (1, 2, 5, 10, 50):
+        g = rbm.cd_gradient_expectation(X, W, b, c, k, T=T)
+        errors.append(np.sqrt(sum(((a - e) ** 2).sum() for a, e in zip(g, exact, strict=True))))
+    assert np.all(np.diff(errors) < 0)
+    assert errors[0] > 0.05, "CD-1 must be biased on this model"
+    assert errors[-1] < 1e-9
+    assert rbm.gradient_cosine(rbm.cd_gradient_expectation(X, W, b, c, 50, T=T), exact) > 0.999
+
+
+def test_cd1_training_step_has_the_expected_cd1_gradient():
+    """The float64 training loop, averaged over many copies of the data, is CD-1 on average."""
+    W, b, c = random_rbm(4, 3, 8, scale=0.5)
+    X = (np.random.default_rng(9).random((6, 4)) < 0.5).astype(float)
+    big = np.tile(X, (5000, 1))
+    model = rbm.RBM(3, method="cd", k=1, learning_rate=1.0, dtype="float64", rng=10)
+    model.partial_fit(X)  # initialise
+    model.W_, model.b_, model.c_ = W.copy(), b.copy(), c.copy()
+    model.partial_fit(big)
+    expected = rbm.cd_gradient_expectation(X, W, b, c, 1)
+    got = (model.W_ - W, model.b_ - b, model.c_ - c)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, atol=0.02)
+
+
+def test_ais_is_close_to_the_exact_log_partition_and_not_above_it():
+    W, b, c = random_rbm(8, 5, 11)
+    exact = rbm.log_partition(W, b, c)
+    estimates = [
+        rbm.ais_log_partition(W, b, c, seed, n_betas=1000, n_runs=100)[0] for seed in range(5)
+    ]
+    assert abs(np.mean(estimates) - exact) < 0.05
+    assert np.mean(estimates) < exact + 0.01  # Jensen: E[log Z_hat] <= log Z
+    # a base model fitted to the visible marginals works too
+    est, log_w = rbm.ais_log_partition(
+        W, b, c, 3, n_betas=500, n_runs=50, base_visible_bias=0.5 * b
+    )
+    assert log_w.shape == (50,) and abs(est - exact) < 0.1
+
+
+def test_pseudo_log_likelihood_matches_enumerated_conditionals():
+    W, b, c = random_rbm(5, 3, 12)
+    X = (np.random.default_rng(13).random((4, 5)) < 0.5).astype(float)
+    pll = 0.0
+    for x in X:
+        for i in range(5):
+            x1, x0 = x.copy(), x.copy()
+            x1[i], x0[i] = 1, 0
+            F1 = brute_force_free_energy(x1, W, b, c)
+            F0 = brute_force_free_energy(x0, W, b, c)
+            p1 = 1 / (1 + np.exp(F1 - F0))
+            pll += np.log(p1 if x[i] == 1 else 1 - p1)
+    got = rbm.pseudo_log_likelihood(X, W, b, c, chunk_elements=20)  # forces several chunks
+    assert got == pytest.approx(pll / 4, abs=1e-10)
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+
+def test_training_raises_the_exact_likelihood_of_bars_and_stripes():
+    X = data.bars_and_stripes(3)
+    scores = {}
+    for method, k in (("cd", 1), ("pcd", 1), ("exact", 1)):
+        model = rbm.RBM(
+            16,
+            method=method,
+            k=k,
+            learning_rate=0.5,
+            batch_size=14,
+            n_epochs=400,
+            dtype="float64",
+            rng=0,
+        ).fit(X)
+        scores[method] = model.score(X)
+        assert model.score_kind_ == "exact"
+    start = rbm.RBM(16, n_epochs=0, dtype="float64", rng=0).fit(X).score(X)
+    assert start == pytest.approx(-9 * np.log(2), abs=0.05)
+    for method, s in scores.items():
+        assert s > start + 1.0, method
+    assert scores["exact"] >= max(scores["cd"], scores["pcd"]) - 0.05
+
+
+def test_transform_sample_shapes_dtypes_and_determinism():
+    X = data.bars_and_stripes(3)
+    a = rbm.RBM(8, n_epochs=5, batch_size=7, rng=3).fit(X)
+    b = rbm.RBM(8, n_epochs=5, batch_size=7, rng=3).fit(X)
+    np.testing.assert_array_equal(a.W_, b.W_)
+    assert a.W_.dtype == np.float32 and a.components_.shape == (8, 9)
+    H = a.transform(X)
+    assert H.shape == (14, 8) and np.all((H > 0) & (H < 1))
+    S = a.sample(5, 10, rng=4)
+    assert S.shape == (5, 9) and set(np.unique(S)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(S, a.sample(5, 10, rng=4))
+    frames = a.gibbs(X[:3], 4, rng=1, record_at=[0, 2, 4])
+    assert frames.shape == (3, 3, 9)
+    np.testing.assert_array_equal(frames[0], X[:3])
+    F = a.free_energy(X)
+    np.testing.assert_allclose(F, rbm.free_energy(X, *a._params64()))
+    assert a.reconstruction_error(X) >= 0
+
+
+def test_float32_pcd_loop_learns_and_score_falls_back_to_pseudo_likelihood():
+    X = (np.random.default_rng(0).random((200, 30)) < 0.2).astype(np.float32)
+    X[:, :10] = X[:, [0]]  # a block of ten identical pixels to discover
+    kw = {"method": "pcd", "learning_rate": 0.05, "batch_size": 20, "rng": 1}
+    before = rbm.RBM(25, n_epochs=0, **kw).fit(X).score(X)
+    model = rbm.RBM(25, n_epochs=30, **kw).fit(X)
+    assert model.W_.dtype == np.float32
+    after = model.score(X)
+    assert model.score_kind_ == "pseudo"  # min(V, H) = 25 is too many to enumerate
+    assert after == pytest.approx(model.score(X, "pseudo"))
+    assert after > before + 3.0
+
+
+def test_partial_fit_rejects_oversized_pcd_batches_and_bad_input():
+    model = rbm.RBM(4, method="pcd", batch_size=5, rng=0)
+    X = (np.random.default_rng(0).random((10, 6)) < 0.5).astype(float)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.partial_fit(X)
+    model.partial_fit(X[:5])
+    with pytest.raises(ValueError, match="X"):
+        model.partial_fit(X[:5, :4])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        rbm.RBM(3, rng=0).transform(X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n_hidden": 0}, ValueError, "n_hidden"),
+        ({"method": "cd2"}, ValueError, "method"),
+        ({"k": 0}, ValueError, "k"),
+        ({"learning_rate": -1.0}, ValueError, "learning_rate"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"momentum": 1.0}, ValueError, "momentum"),
+        ({"dtype": "float16"}, ValueError, "dtype"),
+        ({"rng": None}, TypeError, "rng"),
+        ({"shuffle": 1}, TypeError, "shuffle"),
+        ({"init_visible": "mean"}, ValueError, "init_visible"),
+    ],
+)
+def test_rbm_constructor_rejects_bad_hyperparameters(kwargs, exc, match):
+    args = {"n_hidden": 4, "rng": 0} | kwargs
+    with pytest.raises(exc, match=match):
+        rbm.RBM(**args)
+
+
+def test_rbm_methods_reject_bad_input():
+    X = data.bars_and_stripes(2)
+    model = rbm.RBM(3, n_epochs=2, rng=0).fit(X)
+    with pytest.raises(ValueError, match="X"):
+        model.fit(X + 0.5)
+    with pytest.raises(ValueError, match="X"):
+        model.transform(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="X"):
+        model.free_energy(np.full((2, 4), np.nan))
+    with pytest.raises(ValueError, match="kind"):
+        model.score(X, "approx")
+    with pytest.raises(ValueError, match="n_samples"):
+        model.sample(0, 3, rng=0)
+    with pytest.raises(TypeError, match="rng"):
+        model.sample(2, 3, rng=None)
+    with pytest.raises(ValueError, match="record_at"):
+        model.gibbs(X, 3, rng=0, record_at=[2, 1])
+    with pytest.raises(ValueError, match="n_steps"):
+        model.gibbs(X, -1, rng=0)
+    with pytest.raises(ValueError, match="method='exact'"):
+        rbm.RBM(30, method="exact", rng=0).fit(np.zeros((2, 25)))
+
+
+# ----------------------------------------------------------------------------- bad input, functions
+
+
+def test_exact_functions_reject_bad_input():
+    W, b, c = random_rbm(3, 2, 0)
+    X = np.array([[0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match="b"):
+        rbm.free_energy(X, W, np.zeros(4), c)
+    with pytest.raises(ValueError, match="V"):
+        rbm.free_energy(X * 2, W, b, c)
+    with pytest.raises(ValueError, match="c"):
+        rbm.log_partition(W, b, np.zeros(3))
+    with pytest.raises(ValueError, match="side"):
+        rbm.log_partition(W, b, c, "both")
+    with pytest.raises(ValueError, match="brute force"):
+        rbm.log_partition_brute_force(np.zeros((12, 12)), np.zeros(12), np.zeros(12))
+    with pytest.raises(ValueError, match="min"):
+        rbm.log_likelihood(np.zeros((1, 21)), np.zeros((21, 21)), np.zeros(21), np.zeros(21))
+    with pytest.raises(ValueError, match="X"):
+        rbm.exact_gradient(X[:, :2], W, b, c)
+    with pytest.raises(ValueError, match="W"):
+        rbm.gibbs_transition_matrix(np.zeros((13, 2)), np.zeros(13), np.zeros(2))
+    with pytest.raises(ValueError, match="k"):
+        rbm.cd_gradient_expectation(X, W, b, c, 0)
+    with pytest.raises(ValueError, match="H"):
+        rbm.energy(X, np.ones((1, 3)), W, b, c)
+    with pytest.raises(TypeError, match="g1"):
+        rbm.gradient_cosine(W, (W,))
+    with pytest.raises(TypeError, match="rng"):
+        rbm.ais_log_partition(W, b, c, None)
+    with pytest.raises(ValueError, match="n_betas"):
+        rbm.ais_log_partition(W, b, c, 0, n_betas=1)
+    with pytest.raises(ValueError, match="base_visible_bias"):
+        rbm.ais_log_partition(W, b, c, 0, base_visible_bias=np.zeros(2))
+    with pytest.raises(ValueError, match="X"):
+        rbm.pseudo_log_likelihood(X + 0.5, W, b, c)
+    with pytest.raises(ValueError, match="n_epochs"):
+        rbm.likelihood_curve(X, n_hidden=2, method="cd", n_epochs=0, rng=0)
+
+
+# ----------------------------------------------------------------------------- Netflix miniature
+
+
+@pytest.fixture(scope="module")
+def ratings():
+    return rbm.synthetic_ratings(500, 100, rank=5, observed=0.3, scale=3.0, rng=0)
+
+
+def test_synthetic_ratings_masks_are_disjoint_and_sized(ratings):
+    R, train, test = ratings["R"], ratings["train"], ratings["test"]
+    assert set(np.unique(R)) == {0.0, 1.0}
+    assert not np.any(train & test)
+    assert 0.27 < train.mean() < 0.33 and 0.08 < test.mean() < 0.12
+
+
+def test_rbm_and_matrix_factorisation_beat_the_item_mean_and_blend(ratings):
+    R, train, test = ratings["R"], ratings["train"], ratings["test"]
+
+    def rmse(pred):
+        return rbm.rmse(pred, R, test)
+
+    item_mean = (R * train).sum(0) / train.sum(0)
+    baseline = rmse(np.tile(item_mean, (R.shape[0], 1)))
+    p_rbm = rbm.ratings_rbm_predict(
+        R, train, n_hidden=10, learning_rate=0.5, n_epochs=40, weight_decay=1e-2, rng=1
+    )
+    p_mf = rbm.matrix_factorization_predict(R, train, rank=5, reg=2.0, n_iter=15, rng=2)
+    assert np.all((p_rbm > 0) & (p_rbm < 1)) and np.all((p_mf >= 0) & (p_mf <= 1))
+    e_rbm, e_mf = rmse(p_rbm), rmse(p_mf)
+    e_blend = rmse(0.5 * (p_rbm + p_mf))
+    assert e_rbm < baseline - 0.02 and e_mf < baseline - 0.02
+    # convexity of squared error: the average is never worse than the worse of the two
+    assert e_blend <= max(e_rbm, e_mf)
+
+
+def test_netflix_functions_reject_bad_input(ratings):
+    R, train = ratings["R"], ratings["train"]
+    with pytest.raises(TypeError, match="mask"):
+        rbm.rmse(R, R, train.astype(float))
+    with pytest.raises(ValueError, match="pred"):
+        rbm.rmse(R[:, :3], R, train)
+    with pytest.raises(ValueError, match="R"):
+        rbm.ratings_rbm_predict(R * 3, train, rng=0)
+    with pytest.raises(ValueError, match="rank"):
+        rbm.matrix_factorization_predict(R, train, rank=0, rng=0)
+    with pytest.raises(ValueError, match="observed"):
+        rbm.synthetic_ratings(10, 10, observed=1.5, rng=0)
+    with pytest.raises(ValueError, match="mask"):
+        rbm.rmse(R, R, np.zeros_like(train))
