@@ -74,8 +74,13 @@ def image_grid(
     n_cols: int = 10,
     cmap: str = "gray",
     pad: int = 1,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> Any:
-    """Tile flattened images (one per row of ``images``) into one picture on ``ax``."""
+    """Tile flattened images (one per row of ``images``) into one picture on ``ax``.
+
+    ``vmin``/``vmax`` fix the colour scale (e.g. symmetric about 0 for weights).
+    """
     X = np.asarray(asnumpy(images), dtype=float)
     h, w = (int(s) for s in image_shape)
     if X.ndim != 2 or X.shape[1] != h * w:
@@ -90,7 +95,7 @@ def image_grid(
         r, c = divmod(k, n_cols)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
         canvas[top : top + h, left : left + w] = img.reshape(h, w)
-    ax.imshow(canvas, cmap=cmap, interpolation="nearest")
+    ax.imshow(canvas, cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
     ax.set_axis_off()
     return ax
 

@@ -1,0 +1,661 @@
+"""The Helmholtz machine and the wake-sleep algorithm (Hinton, Dayan, Frey & Neal 1995).
+
+A Helmholtz machine is two networks over the same layers of stochastic binary
+units. Layers are numbered bottom-up: layer 0 is the visible units, layer
+``L - 1`` the top. The **generative** network is a layered sigmoid belief net
+that runs top-down,
+
+    p(s_top = 1)             = sigma(b_top)
+    p(s_l = 1 | s_{l+1})     = sigma(s_{l+1} @ G[l] + b[l]),     G[l]: (n_{l+1}, n_l)
+
+and the **recognition** network runs bottom-up with its own weights,
+
+    q(s_{l+1} = 1 | s_l)     = sigma(s_l @ R[l] + c[l]),         R[l]: (n_l, n_{l+1}).
+
+Wake-sleep trains them in alternation with purely local delta rules:
+
+* **wake**: recognise a data vector bottom-up, then move each generative unit's
+  probability toward the state the recognition network chose for it. In
+  expectation this follows the gradient of ``E_q[log p(v, h)]``
+  (:func:`wake_gradients` is exactly ``d log p(states) / d generative params``).
+* **sleep**: dream a fantasy top-down from the generative model, then move each
+  recognition unit's probability toward the state that actually caused it.
+  This follows the gradient of ``E_p[log q(h | v)]`` on dreams
+  (:func:`sleep_gradients` is exactly ``d log q(h | v) / d recognition params``),
+  i.e. it minimises ``KL(p(h|v) || q(h|v))``, not the ``KL(q || p)`` that the
+  variational free energy asks for.
+
+For small machines everything is also computed **exactly** by enumerating the
+hidden configurations (:func:`log_marginal`, :func:`posterior`,
+:func:`recognition_distribution`, :func:`free_energy_bits`) and, for up to 16
+visible units, all visible patterns (:func:`generative_distribution`).
+
+Parameters live in a plain dict ``{"G": [...], "b": [...], "R": [...], "c": [...]}``
+(see :func:`init_params`); :class:`HelmholtzMachine` wraps them in an
+estimator with ``fit``/``sample``/``score``. Configurations are enumerated with
+the first unit of a layer as the most significant bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from . import backend as B
+from .validation import check_array, check_int, check_real
+
+__all__ = [
+    "MAX_ENUMERATED_HIDDEN",
+    "MAX_ENUMERATED_VISIBLE",
+    "HelmholtzMachine",
+    "bars_distribution",
+    "dream",
+    "enumerate_binary",
+    "factorial_distribution",
+    "free_energy_bits",
+    "generative_distribution",
+    "init_params",
+    "kl_bits",
+    "kl_data_to_model",
+    "log_joint",
+    "log_marginal",
+    "log_recognition",
+    "posterior",
+    "recognition_distribution",
+    "recognize",
+    "sample_bars",
+    "sleep_gradients",
+    "wake_gradients",
+]
+
+#: Most hidden units (all layers together) whose 2**n configurations are enumerated.
+MAX_ENUMERATED_HIDDEN = 16
+#: Most visible units whose 2**n patterns :func:`generative_distribution` enumerates.
+MAX_ENUMERATED_VISIBLE = 16
+
+_LN2 = math.log(2.0)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _sigmoid(x: Any) -> Any:
+    xp = B.xp()
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+def _softplus(x: Any) -> Any:
+    xp = B.xp()
+    return xp.logaddexp(0.0, x)
+
+
+def _log_bernoulli(s: Any, a: Any) -> Any:
+    """Sum over the last axis of log p(s) for Bernoulli units with logits ``a``."""
+    return (s * a - _softplus(a)).sum(axis=-1)
+
+
+def _logsumexp(a: Any, axis: int) -> Any:
+    xp = B.xp()
+    m = a.max(axis=axis, keepdims=True)
+    return (m + xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def _sample(p: Any, rng: Any) -> Any:
+    return (rng.random(p.shape) < p).astype(p.dtype)
+
+
+def _check_sizes(layer_sizes: Any) -> tuple[int, ...]:
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
+        raise TypeError(
+            "layer_sizes must be a sequence of ints, visible first (e.g. (16, 8, 1)); "
+            f"got {type(layer_sizes).__name__}"
+        )
+    if len(layer_sizes) < 2:
+        raise ValueError(f"layer_sizes must name at least 2 layers; got {len(layer_sizes)}")
+    return tuple(check_int(n, "layer_sizes", low=1) for n in layer_sizes)
+
+
+def _check_params(params: Any) -> tuple[int, ...]:
+    """Validate a parameter dict; return its layer sizes (visible first)."""
+    if not isinstance(params, dict) or not all(k in params for k in ("G", "b", "R", "c")):
+        raise TypeError("params must be a dict with keys 'G', 'b', 'R', 'c' (see init_params)")
+    G, b, R, c = params["G"], params["b"], params["R"], params["c"]
+    if not (len(b) >= 2 and len(G) == len(R) == len(c) == len(b) - 1):
+        raise ValueError("params must hold L biases b and L-1 each of G, R, c")
+    sizes = tuple(
+        int(check_array(bl, f"params['b'][{i}]", ndim=1).shape[0]) for i, bl in enumerate(b)
+    )
+    for ell in range(len(G)):
+        check_array(G[ell], f"params['G'][{ell}]", shape=(sizes[ell + 1], sizes[ell]))
+        check_array(R[ell], f"params['R'][{ell}]", shape=(sizes[ell], sizes[ell + 1]))
+        check_array(c[ell], f"params['c'][{ell}]", shape=(sizes[ell + 1],))
+    return sizes
+
+
+def _check_states(params: Any, states: Any, name: str = "states") -> tuple[list, tuple[int, ...]]:
+    sizes = _check_params(params)
+    if isinstance(states, (str, bytes)) or not isinstance(states, Sequence):
+        raise TypeError(f"{name} must be a list of per-layer 0/1 arrays, visible first")
+    if len(states) != len(sizes):
+        raise ValueError(f"{name} must hold {len(sizes)} layers; got {len(states)}")
+    out = []
+    n = None
+    for ell, s in enumerate(states):
+        s = check_array(s, f"{name}[{ell}]", ndim=2, shape=(n, sizes[ell]), values="binary")
+        n = s.shape[0]
+        out.append(s.astype("float64"))
+    return out, sizes
+
+
+def _check_visible(V: Any, n_visible: int, name: str = "V") -> Any:
+    V = check_array(V, name, ndim=2, shape=(None, n_visible), values="binary")
+    return V.astype("float64")
+
+
+# ----------------------------------------------------------------------------- bars data
+
+
+def _check_bars_args(size: Any, p_bar: Any, p_vertical: Any) -> tuple[int, float, float]:
+    size = check_int(size, "size", low=1, high=4)
+    p_bar = check_real(p_bar, "p_bar", low=0.0, high=1.0)
+    p_vertical = check_real(p_vertical, "p_vertical", low=0.0, high=1.0)
+    return size, p_bar, p_vertical
+
+
+def _bar_images(size: int, orientation: str) -> Any:
+    """(size, size*size) images of the single bars: rows if horizontal, columns if vertical."""
+    xp = B.xp()
+    eye = xp.eye(size)
+    if orientation == "horizontal":
+        return xp.repeat(eye, size, axis=1)  # bar k fills row k
+    return xp.tile(eye, (1, size))  # bar k fills column k
+
+
+def bars_distribution(
+    size: int = 4, p_bar: float = 0.2, p_vertical: float = 2 / 3
+) -> tuple[Any, Any]:
+    """The exact distribution of the bars images, as (distinct patterns, probabilities).
+
+    An image is made by choosing vertical (probability ``p_vertical``) or
+    horizontal, then turning on each of the ``size`` bars of that orientation
+    independently with probability ``p_bar``. The blank and the full image can
+    arise from both orientations, so a 4×4 grid has 2·16 − 2 = 30 patterns.
+
+    Args:
+        size: side of the square image (1-4).
+        p_bar: probability that each bar of the chosen orientation is on.
+        p_vertical: probability of choosing the vertical orientation.
+
+    Returns:
+        ``(patterns, probs)``: float64 0/1 array ``(K, size*size)`` sorted by
+        pattern index (pixel 0 most significant) and float64 ``(K,)`` summing to 1.
+    """
+    xp = B.xp()
+    size, p_bar, p_vertical = _check_bars_args(size, p_bar, p_vertical)
+    codes = enumerate_binary(size)  # (2**size, size): which bars are on
+    k_on = codes.sum(axis=1)
+    p_codes = p_bar**k_on * (1.0 - p_bar) ** (size - k_on)
+    images, weights = [], []
+    for orient, p_o in (("vertical", p_vertical), ("horizontal", 1.0 - p_vertical)):
+        images.append(xp.minimum(codes @ _bar_images(size, orient), 1.0))
+        weights.append(p_o * p_codes)
+    images = xp.concatenate(images)
+    weights = xp.concatenate(weights)
+    powers = 2.0 ** xp.arange(size * size - 1, -1, -1)
+    index = (images @ powers).astype("int64")
+    uniq, inverse = xp.unique(index, return_inverse=True)
+    probs = xp.zeros(uniq.shape[0])
+    xp.add.at(probs, inverse.ravel(), weights)
+    keep = probs > 0
+    patterns = (uniq[keep][:, None] // powers.astype("int64")[None, :]) % 2
+    return patterns.astype("float64"), probs[keep]
+
+
+def sample_bars(
+    n: int, rng: Any, size: int = 4, p_bar: float = 0.2, p_vertical: float = 2 / 3
+) -> Any:
+    """``n`` bars images drawn from the generative process of :func:`bars_distribution`.
+
+    Returns:
+        float64 0/1 array of shape ``(n, size*size)``.
+    """
+    xp = B.xp()
+    n = check_int(n, "n", low=1)
+    size, p_bar, p_vertical = _check_bars_args(size, p_bar, p_vertical)
+    rng = B.as_generator(rng, "rng")
+    vertical = rng.random((n, 1)) < p_vertical
+    on = (rng.random((n, size)) < p_bar).astype("float64")
+    img_v = xp.minimum(on @ _bar_images(size, "vertical"), 1.0)
+    img_h = xp.minimum(on @ _bar_images(size, "horizontal"), 1.0)
+    return xp.where(vertical, img_v, img_h)
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+def init_params(
+    layer_sizes: Sequence[int], rng: Any, scale: float = 0.1, dtype: str = "float64"
+) -> dict:
+    """Small random generative and recognition weights, zero biases.
+
+    Args:
+        layer_sizes: units per layer, visible first, e.g. ``(16, 8, 1)``.
+        rng: int seed or Generator.
+        scale: standard deviation of the initial weights (0 gives all zeros).
+        dtype: ``"float64"`` (exact tests) or ``"float32"`` (speed).
+
+    Returns:
+        ``{"G": [G_0, ...], "b": [b_0, ..., b_top], "R": [R_0, ...], "c": [c_0, ...]}``.
+    """
+    xp = B.xp()
+    sizes = _check_sizes(layer_sizes)
+    scale = check_real(scale, "scale", low=0.0)
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    rng = B.as_generator(rng, "rng")
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    return {
+        "G": [(scale * rng.standard_normal((m, n))).astype(dtype) for n, m in pairs],
+        "b": [xp.zeros(n, dtype=dtype) for n in sizes],
+        "R": [(scale * rng.standard_normal((n, m))).astype(dtype) for n, m in pairs],
+        "c": [xp.zeros(m, dtype=dtype) for _, m in pairs],
+    }
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def recognize(params: dict, V: Any, rng: Any) -> list:
+    """Bottom-up pass: sample every hidden layer from the recognition network.
+
+    Returns:
+        ``[V, s_1, ..., s_top]``, one ``(n, n_l)`` 0/1 array per layer.
+    """
+    sizes = _check_params(params)
+    V = _check_visible(V, sizes[0]).astype(params["R"][0].dtype)
+    rng = B.as_generator(rng, "rng")
+    states = [V]
+    for R, c in zip(params["R"], params["c"], strict=True):
+        states.append(_sample(_sigmoid(states[-1] @ R + c), rng))
+    return states
+
+
+def dream(params: dict, n: int, rng: Any) -> list:
+    """Top-down pass: sample ``n`` fantasies from the generative network.
+
+    Returns:
+        ``[v, s_1, ..., s_top]``, one ``(n, n_l)`` 0/1 array per layer.
+    """
+    xp = B.xp()
+    sizes = _check_params(params)
+    n = check_int(n, "n", low=1)
+    rng = B.as_generator(rng, "rng")
+    b = params["b"]
+    top = _sample(xp.broadcast_to(_sigmoid(b[-1]), (n, sizes[-1])), rng)
+    states = [top]
+    for ell in range(len(sizes) - 2, -1, -1):
+        states.append(_sample(_sigmoid(states[-1] @ params["G"][ell] + b[ell]), rng))
+    return states[::-1]
+
+
+# ----------------------------------------------------------------------------- log-probs
+
+
+def _log_joint(params: dict, states: list) -> Any:
+    G, b = params["G"], params["b"]
+    out = _log_bernoulli(states[-1], b[-1])
+    for ell in range(len(G)):
+        out = out + _log_bernoulli(states[ell], states[ell + 1] @ G[ell] + b[ell])
+    return out
+
+
+def _log_recognition(params: dict, states: list) -> Any:
+    out = 0.0
+    for ell, (R, c) in enumerate(zip(params["R"], params["c"], strict=True)):
+        out = out + _log_bernoulli(states[ell + 1], states[ell] @ R + c)
+    return out
+
+
+def log_joint(params: dict, states: Sequence[Any]) -> Any:
+    """Generative log-probability ``log p(v, h)`` (nats) of each row of ``states``.
+
+    Args:
+        params: see :func:`init_params`.
+        states: ``[v, s_1, ..., s_top]``, 0/1 arrays with one row per sample.
+
+    Returns:
+        float64 ``(n,)``.
+    """
+    states, _ = _check_states(params, states)
+    return _log_joint(_as64(params), states)
+
+
+def log_recognition(params: dict, states: Sequence[Any]) -> Any:
+    """Recognition log-probability ``log q(h | v)`` (nats) of each row of ``states``."""
+    states, _ = _check_states(params, states)
+    return _log_recognition(_as64(params), states)
+
+
+def _as64(params: dict) -> dict:
+    return {k: [a.astype("float64") for a in v] for k, v in params.items()}
+
+
+# ----------------------------------------------------------------------------- gradients
+
+
+def wake_gradients(params: dict, states: Sequence[Any]) -> dict:
+    """The wake-phase delta rule, summed over the rows of ``states``.
+
+    For each generative unit, (its recognised state) − (the probability the
+    layer above gives it): ``dG[l] = s_{l+1}^T (s_l - p_l)``, ``db[l] = sum(s_l - p_l)``.
+    This is exactly the gradient of ``sum_rows log p(states)`` with respect to
+    ``G`` and ``b``.
+
+    Returns:
+        ``{"G": [...], "b": [...]}`` shaped like the parameters.
+    """
+    xp = B.xp()
+    states, _ = _check_states(params, states)
+    G, b = params["G"], params["b"]
+    dG, db = [], []
+    for ell in range(len(G)):
+        err = states[ell] - _sigmoid(states[ell + 1] @ G[ell] + b[ell])
+        dG.append(states[ell + 1].T @ err)
+        db.append(err.sum(axis=0))
+    db.append((states[-1] - _sigmoid(xp.asarray(b[-1], dtype="float64"))).sum(axis=0))
+    return {"G": dG, "b": db}
+
+
+def sleep_gradients(params: dict, states: Sequence[Any]) -> dict:
+    """The sleep-phase delta rule on dreamed ``states``, summed over rows.
+
+    For each recognition unit, (the state that generated the dream) − (the
+    probability the layer below gives it): ``dR[l] = s_l^T (s_{l+1} - q_{l+1})``.
+    This is exactly the gradient of ``sum_rows log q(h | v)`` with respect to
+    ``R`` and ``c``.
+
+    Returns:
+        ``{"R": [...], "c": [...]}`` shaped like the parameters.
+    """
+    states, _ = _check_states(params, states)
+    dR, dc = [], []
+    for ell, (R, c) in enumerate(zip(params["R"], params["c"], strict=True)):
+        err = states[ell + 1] - _sigmoid(states[ell] @ R + c)
+        dR.append(states[ell].T @ err)
+        dc.append(err.sum(axis=0))
+    return {"R": dR, "c": dc}
+
+
+# ----------------------------------------------------------------------------- exact enumeration
+
+
+def enumerate_binary(n: int) -> Any:
+    """All ``2**n`` binary vectors as float64 ``(2**n, n)``, unit 0 most significant."""
+    xp = B.xp()
+    n = check_int(n, "n", low=1, high=24)
+    k = xp.arange(2**n, dtype="int64")
+    return ((k[:, None] >> xp.arange(n - 1, -1, -1, dtype="int64")[None, :]) & 1).astype("float64")
+
+
+def _hidden_configs(sizes: tuple[int, ...]) -> list:
+    n_hidden = sum(sizes[1:])
+    if n_hidden > MAX_ENUMERATED_HIDDEN:
+        raise ValueError(
+            f"params has {n_hidden} hidden units; exact enumeration allows at most "
+            f"{MAX_ENUMERATED_HIDDEN}"
+        )
+    H = enumerate_binary(n_hidden)
+    cuts = [0]
+    for n in sizes[1:]:
+        cuts.append(cuts[-1] + n)
+    return [H[:, cuts[i] : cuts[i + 1]] for i in range(len(sizes) - 1)]
+
+
+def _log_joint_table(params: dict, V: Any, hidden: list) -> Any:
+    """log p(v, h) for every row of V (axis 0) and every hidden config (axis 1)."""
+    G, b = params["G"], params["b"]
+    log_prior = _log_bernoulli(hidden[-1], b[-1])
+    for ell in range(1, len(G)):
+        log_prior = log_prior + _log_bernoulli(hidden[ell - 1], hidden[ell] @ G[ell] + b[ell])
+    A = hidden[0] @ G[0] + b[0]  # (H, n_v) logits of the visible units
+    log_lik = V @ A.T - _softplus(A).sum(axis=1)[None, :]
+    return log_lik + log_prior[None, :]
+
+
+def log_marginal(params: dict, V: Any) -> Any:
+    """Exact ``log p(v)`` (nats) of each row of ``V``, summing over all hidden configurations."""
+    xp = B.xp()
+    sizes = _check_params(params)
+    V = _check_visible(V, sizes[0])
+    p64 = _as64(params)
+    hidden = _hidden_configs(sizes)
+    chunk = max(1, 2**22 // hidden[0].shape[0])
+    parts = [
+        _logsumexp(_log_joint_table(p64, V[i : i + chunk], hidden), axis=1)
+        for i in range(0, V.shape[0], chunk)
+    ]
+    return xp.concatenate(parts)
+
+
+def generative_distribution(params: dict) -> Any:
+    """The model's exact ``p(v)`` over all ``2**n_visible`` patterns (order of :func:`enumerate_binary`)."""
+    xp = B.xp()
+    sizes = _check_params(params)
+    if sizes[0] > MAX_ENUMERATED_VISIBLE:
+        raise ValueError(
+            f"params has {sizes[0]} visible units; at most {MAX_ENUMERATED_VISIBLE} are enumerated"
+        )
+    return xp.exp(log_marginal(params, enumerate_binary(sizes[0])))
+
+
+def posterior(params: dict, V: Any) -> Any:
+    """Exact generative posterior ``p(h | v)``: ``(n, 2**n_hidden)``, hidden layers bottom-up."""
+    xp = B.xp()
+    sizes = _check_params(params)
+    V = _check_visible(V, sizes[0])
+    table = _log_joint_table(_as64(params), V, _hidden_configs(sizes))
+    return xp.exp(table - _logsumexp(table, axis=1)[:, None])
+
+
+def recognition_distribution(params: dict, V: Any) -> Any:
+    """Exact recognition distribution ``q(h | v)`` over all hidden configurations, ``(n, 2**n_hidden)``."""
+    xp = B.xp()
+    sizes = _check_params(params)
+    V = _check_visible(V, sizes[0])
+    p64 = _as64(params)
+    hidden = _hidden_configs(sizes)
+    logq = _log_bernoulli(hidden[0][None, :, :], (V @ p64["R"][0] + p64["c"][0])[:, None, :])
+    for ell in range(1, len(sizes) - 1):
+        a = hidden[ell - 1] @ p64["R"][ell] + p64["c"][ell]
+        logq = logq + _log_bernoulli(hidden[ell], a)[None, :]
+    return xp.exp(logq)
+
+
+def free_energy_bits(params: dict, V: Any) -> Any:
+    """Exact variational free energy of each ``v`` under the recognition network, in bits.
+
+    ``F(v) = sum_h q(h|v) [log q(h|v) - log p(v, h)] = -log p(v) + KL(q(h|v) || p(h|v))``.
+    """
+    xp = B.xp()
+    sizes = _check_params(params)
+    V = _check_visible(V, sizes[0])
+    q = recognition_distribution(params, V)
+    table = _log_joint_table(_as64(params), V, _hidden_configs(sizes))
+    logq = xp.log(xp.where(q > 0, q, 1.0))
+    return (q * (logq - table)).sum(axis=1) / _LN2
+
+
+def factorial_distribution(means: Any) -> Any:
+    """A factorial distribution over ``2**n`` binary configurations from its ``n`` unit means."""
+    xp = B.xp()
+    m = check_array(means, "means", ndim=1, dtype="float64")
+    if not bool(((m >= 0) & (m <= 1)).all()):
+        raise ValueError("means must lie in [0, 1]")
+    S = enumerate_binary(m.shape[0])
+    return xp.prod(S * m + (1 - S) * (1 - m), axis=1)
+
+
+def kl_bits(p: Any, q: Any) -> float:
+    """``KL(p || q) = sum p log2(p / q)`` in bits (``inf`` where q = 0 < p)."""
+    xp = B.xp()
+    p = check_array(p, "p", values="nonnegative", dtype="float64")
+    q = check_array(q, "q", values="nonnegative", dtype="float64")
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have the same shape; got {p.shape} and {q.shape}")
+    for name, a in (("p", p), ("q", q)):
+        if abs(float(a.sum()) - 1.0) > 1e-6:
+            raise ValueError(f"{name} must sum to 1; got {float(a.sum())}")
+    mask = p > 0
+    if bool((q[mask] == 0).any()):
+        return float("inf")
+    return float((p[mask] * xp.log2(p[mask] / q[mask])).sum())
+
+
+def kl_data_to_model(params: dict, patterns: Any, probs: Any) -> float:
+    """Exact ``KL(p_data || p_model)`` in bits, for data given as (patterns, probabilities).
+
+    Only the data's support contributes, so this needs ``p_model`` at the given
+    patterns alone (e.g. the 30 bars images), not at all ``2**n`` patterns.
+    """
+    xp = B.xp()
+    sizes = _check_params(params)
+    patterns = _check_visible(patterns, sizes[0], "patterns")
+    probs = check_array(probs, "probs", ndim=1, shape=(patterns.shape[0],), values="nonnegative")
+    probs = probs.astype("float64")
+    if abs(float(probs.sum()) - 1.0) > 1e-6:
+        raise ValueError(f"probs must sum to 1; got {float(probs.sum())}")
+    mask = probs > 0
+    logq = log_marginal(params, patterns[mask])
+    return float((probs[mask] * (xp.log(probs[mask]) - logq)).sum() / _LN2)
+
+
+# ----------------------------------------------------------------------------- estimator
+
+
+class HelmholtzMachine:
+    """A Helmholtz machine trained by wake-sleep on minibatches.
+
+    Each step takes a minibatch of data: a wake phase on it (recognise, then
+    update the generative weights by :func:`wake_gradients`) and a sleep phase
+    on as many dreams (update the recognition weights by :func:`sleep_gradients`).
+    Updates use the minibatch mean times the learning rate, which decays as
+    ``lr / (1 + decay * t)`` with ``t`` the fraction of training done.
+
+    Args:
+        layer_sizes: units per layer, visible first, e.g. ``(16, 8, 1)``.
+        lr: generative learning rate.
+        lr_recognition: recognition learning rate (defaults to ``lr``).
+        decay: learning-rate decay over the run (0 = constant).
+        batch_size: examples per wake-sleep step.
+        init_scale: standard deviation of the initial weights.
+        dtype: ``"float32"`` for speed, ``"float64"`` for exactness.
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int] = (16, 8, 1),
+        *,
+        lr: float = 0.05,
+        lr_recognition: float | None = None,
+        decay: float = 0.0,
+        batch_size: int = 10,
+        init_scale: float = 0.1,
+        dtype: str = "float32",
+    ) -> None:
+        self.layer_sizes = _check_sizes(layer_sizes)
+        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.lr_recognition = (
+            self.lr
+            if lr_recognition is None
+            else check_real(lr_recognition, "lr_recognition", low=0.0, low_open=True)
+        )
+        self.decay = check_real(decay, "decay", low=0.0)
+        self.batch_size = check_int(batch_size, "batch_size", low=1)
+        self.init_scale = check_real(init_scale, "init_scale", low=0.0)
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+        self.dtype = dtype
+        self.params_: dict | None = None
+
+    def _require_fit(self) -> dict:
+        if self.params_ is None:
+            raise RuntimeError("call fit() before using the machine")
+        return self.params_
+
+    def fit(self, X: Any, rng: Any, *, n_checkpoints: int = 0) -> HelmholtzMachine:
+        """One pass of wake-sleep over the rows of ``X`` (fresh examples, in order).
+
+        The visible generative biases start at the log-odds of the data's pixel
+        means; all other biases at zero.
+
+        Args:
+            X: ``(n_examples, n_visible)`` 0/1 training stream.
+            rng: int seed or Generator.
+            n_checkpoints: if > 0, keep that many evenly spaced copies of the
+                parameters in ``checkpoints_`` as ``(examples_seen, params)``,
+                starting with the initial ones.
+
+        Returns:
+            ``self``, with ``params_`` and ``checkpoints_`` set.
+        """
+        xp = B.xp()
+        X = _check_visible(X, self.layer_sizes[0], "X").astype(self.dtype)
+        n_checkpoints = check_int(n_checkpoints, "n_checkpoints", low=0)
+        rng = B.as_generator(rng, "rng")
+        p = init_params(self.layer_sizes, rng, self.init_scale, self.dtype)
+        mean = xp.clip(X.mean(axis=0), 0.01, 0.99)
+        p["b"][0] = xp.log(mean / (1 - mean)).astype(self.dtype)
+        n_steps = X.shape[0] // self.batch_size
+        if n_steps < 1:
+            raise ValueError(f"X must have at least batch_size={self.batch_size} rows")
+        marks = (
+            {round(k * n_steps / max(1, n_checkpoints - 1)) for k in range(n_checkpoints)}
+            if n_checkpoints
+            else set()
+        )
+        self.checkpoints_ = []
+        copy = lambda: {k: [a.copy() for a in v] for k, v in p.items()}  # noqa: E731
+        for t in range(n_steps):
+            if t in marks:
+                self.checkpoints_.append((t * self.batch_size, copy()))
+            scale = 1.0 / (self.batch_size * (1.0 + self.decay * t / n_steps))
+            batch = X[t * self.batch_size : (t + 1) * self.batch_size]
+            self._step(p, batch, rng, self.lr * scale, self.lr_recognition * scale)
+        if n_steps in marks or (n_checkpoints and len(self.checkpoints_) < n_checkpoints):
+            self.checkpoints_.append((n_steps * self.batch_size, copy()))
+        self.params_ = p
+        return self
+
+    @staticmethod
+    def _step(p: dict, batch: Any, rng: Any, eps_g: float, eps_r: float) -> None:
+        xp = B.xp()
+        G, b, R, c = p["G"], p["b"], p["R"], p["c"]
+        n_layers = len(b)
+        # wake: recognise bottom-up, then teach the generative net to reproduce it
+        s = [batch]
+        for ell in range(n_layers - 1):
+            s.append(_sample(_sigmoid(s[-1] @ R[ell] + c[ell]), rng))
+        b[-1] += eps_g * (s[-1] - _sigmoid(b[-1])).sum(axis=0)
+        for ell in range(n_layers - 1):
+            err = s[ell] - _sigmoid(s[ell + 1] @ G[ell] + b[ell])
+            G[ell] += eps_g * (s[ell + 1].T @ err)
+            b[ell] += eps_g * err.sum(axis=0)
+        # sleep: dream top-down, then teach the recognition net to recover the causes
+        n = batch.shape[0]
+        d = [_sample(xp.broadcast_to(_sigmoid(b[-1]), (n, b[-1].shape[0])), rng)]
+        for ell in range(n_layers - 2, -1, -1):
+            d.append(_sample(_sigmoid(d[-1] @ G[ell] + b[ell]), rng))
+        d = d[::-1]
+        for ell in range(n_layers - 1):
+            err = d[ell + 1] - _sigmoid(d[ell] @ R[ell] + c[ell])
+            R[ell] += eps_r * (d[ell].T @ err)
+            c[ell] += eps_r * err.sum(axis=0)
+
+    def sample(self, n: int, rng: Any) -> Any:
+        """``n`` fantasies (visible layer only) from the generative network."""
+        return dream(self._require_fit(), n, rng)[0]
+
+    def score(self, patterns: Any, probs: Any) -> float:
+        """Exact ``KL(p_data || p_model)`` in bits (lower is better)."""
+        return kl_data_to_model(self._require_fit(), patterns, probs)
