@@ -203,17 +203,19 @@ def hebb_antihebb(
     return HebbAntiHebbResult(distance=distance, min_eigenvalue=min_eig, precision=A)
 
 
-def outer_product_memory(patterns: Any) -> Any:
+def outer_product_memory(patterns: Any, *, dtype: str = "float64") -> Any:
     """Store ±1 patterns by Hebb's rule: ``W = (1/N) Σ_μ ξ^μ ξ^μᵀ`` with a zero diagonal.
 
     Args:
         patterns: shape (n_patterns, N), entries -1 or +1.
+        dtype: ``"float64"`` (exact) or ``"float32"`` (fast, for big sweeps).
 
     Returns:
-        The symmetric weight matrix, shape (N, N), float64.
+        The symmetric weight matrix, shape (N, N).
     """
     xp = B.xp()
-    P = check_array(patterns, "patterns", ndim=2, values="pm1", dtype="float64")
+    dtype = check_choice(dtype, "dtype", ("float64", "float32"))
+    P = check_array(patterns, "patterns", ndim=2, values="pm1", dtype=dtype)
     W = P.T @ P / P.shape[1]
     xp.fill_diagonal(W, 0.0)
     return W

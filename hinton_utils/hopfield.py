@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from . import backend as B
+from .hebb import outer_product_memory
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -190,6 +191,8 @@ def goodness_example() -> tuple[Any, list[str]]:
 def hebbian_weights(patterns: Any, *, dtype: str = "float64") -> Any:
     """Hopfield's Hebbian storage ``W = (1/N) sum_mu xi_mu xi_mu^T``, with a zero diagonal.
 
+    This is chapter 01's outer-product memory, :func:`hinton_utils.hebb.outer_product_memory`.
+
     Args:
         patterns: the memories, shape (P, N), entries -1/+1.
         dtype: ``"float64"`` (exact) or ``"float32"`` (fast, for big capacity sweeps).
@@ -197,14 +200,7 @@ def hebbian_weights(patterns: Any, *, dtype: str = "float64") -> Any:
     Returns:
         The (N, N) weight matrix.
     """
-    dtype = check_choice(dtype, "dtype", ("float64", "float32"))
-    X = check_array(patterns, "patterns", ndim=2, values="pm1", dtype=dtype)
-    xp = B.xp()
-    N = X.shape[1]
-    W = (X.T @ X) / N
-    idx = xp.arange(N)
-    W[idx, idx] = 0.0
-    return W
+    return outer_product_memory(patterns, dtype=dtype)
 
 
 def overlap(s: Any, patterns: Any) -> Any:
