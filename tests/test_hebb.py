@@ -160,6 +160,11 @@ def test_overlap_definition():
             ValueError,
             "patterns must contain only -1 and",
         ),
+        (
+            lambda: hebb.outer_product_memory([[1.0, -1.0]], dtype="int8"),
+            ValueError,
+            "dtype must be one of",
+        ),
         (lambda: hebb.recall(np.zeros((3, 2)), [1.0, 1.0]), ValueError, "W must be square"),
         (lambda: hebb.recall(np.zeros((3, 3)), [1.0, 1.0]), ValueError, "cue must have 3 units"),
         (
