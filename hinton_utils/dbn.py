@@ -286,8 +286,7 @@ def bound_curve(
             dtype="float64",
             rng=gen,
         )
-        model._initialize(xp.zeros((1, H1)))
-        model.W_, model.b_, model.c_ = W2, b2, c2
+        model.initialize_from(W2, b2, c2)
     epochs: list[int] = []
     bounds: list[float] = []
     lls: list[float] = []

@@ -674,6 +674,26 @@ class RBM:
         for start in range(0, n, bs):
             self._update(Xs[start : start + bs])
 
+    def initialize_from(self, W: Any, b: Any, c: Any) -> RBM:
+        """Start from given parameters instead of random ones, then train with ``partial_fit``.
+
+        Stacking uses this: a new layer starts from the transposed weights of the
+        layer below (``dbn.transposed_layer``). ``fit`` would reinitialise.
+
+        Args:
+            W: weights, shape (V, n_hidden).
+            b: visible biases, shape (V,).
+            c: hidden biases, shape (n_hidden,).
+        """
+        W, b, c = _check_params(W, b, c, dtype=self.dtype)
+        if W.shape[1] != self.n_hidden:
+            raise ValueError(
+                f"W must have n_hidden={self.n_hidden} columns; got shape {tuple(W.shape)}"
+            )
+        self._initialize(B.xp().zeros((1, W.shape[0]), dtype=self.dtype))
+        self.W_, self.b_, self.c_ = W.copy(), b.copy(), c.copy()
+        return self
+
     def partial_fit(self, X: Any) -> RBM:
         """One gradient step with ``X`` as the batch (initialises on the first call).
 

@@ -375,3 +375,22 @@ def test_in_place_bernoulli_sampler_has_the_right_frequencies(dtype):
     assert U[:, 0].max() == 0.0 and U[:, -1].min() == 1.0
     standard_error = np.sqrt(p * (1 - p) / len(P)) + 1e-12
     assert np.all(np.abs(U.mean(axis=0) - p) <= 5 * standard_error)
+
+
+def test_initialize_from_starts_training_at_the_given_parameters():
+    gen = np.random.default_rng(3)
+    W, b, c = gen.normal(size=(6, 4)), gen.normal(size=6), gen.normal(size=4)
+    model = rbm.RBM(4, method="exact", dtype="float64", rng=0).initialize_from(W, b, c)
+    X = (gen.random((20, 6)) < 0.5).astype(float)
+    assert model.score(X) == pytest.approx(rbm.log_likelihood(X, W, b, c))
+    W[0, 0] += 1.0  # the model holds its own copy
+    assert model.W_[0, 0] != W[0, 0]
+    before = model.score(X)
+    model.partial_fit(X)
+    assert model.score(X) > before, (
+        "an exact-gradient step from the given start raises the likelihood"
+    )
+    with pytest.raises(ValueError, match="W must have n_hidden=4 columns"):
+        rbm.RBM(4, rng=0).initialize_from(np.zeros((6, 3)), np.zeros(6), np.zeros(3))
+    with pytest.raises(ValueError, match="b must have shape"):
+        rbm.RBM(4, rng=0).initialize_from(np.zeros((6, 4)), np.zeros(5), np.zeros(4))
