@@ -14,7 +14,7 @@ RUN_ENV := HINTON_STATIC=1 PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1 \
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 LINTED := $(wildcard hinton_utils tests scripts benchmarks book/_ext)
 
-.PHONY: book test venv lint unit notebooks site sitetest lab clean
+.PHONY: book test venv lint unit notebooks site sitetest determinism lab clean
 
 book: notebooks site
 
@@ -52,6 +52,16 @@ site: venv
 
 sitetest: venv
 	$(BIN)/python -m pytest -q -o testpaths= scripts/site_test.py
+
+# Opt-in (not part of make test): run every notebook twice, compare what they print.
+determinism: venv
+	rm -rf _build/run_a _build/run_b
+	for run in run_a run_b; do \
+	  $(RUN_ENV) HINTON_EXECUTED_DIR=_build/$$run PYTHONPATH=scripts \
+	  $(BIN)/python -m pytest -q -p nbcapture --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=300 -n 2 --dist loadscope -o testpaths= $(NOTEBOOKS) || exit 1; \
+	done
+	$(BIN)/python scripts/compare_runs.py _build/run_a _build/run_b
 
 lab: venv
 	$(BIN)/python -m pip install --quiet jupyterlab
