@@ -74,7 +74,7 @@ _MAX_ENUMERATED_UNITS = 20
 
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """Run the training loops with one BLAS thread.
+    """Run the training loops with one BLAS thread (a context manager or a decorator).
 
     Their matrix products are small (tens of rows by a few thousand columns) and
     run thousands of times; on a busy 2-core machine OpenBLAS's worker threads
@@ -389,6 +389,7 @@ def _check_mask(mask: Any, n: int) -> Any:
     return M * (1.0 - xp.eye(n))
 
 
+@_one_blas_thread()
 def train_exact(
     data: Any,
     mask: Any,
@@ -449,17 +450,6 @@ def train_exact(
     W = (xp.triu(A, 1) + xp.swapaxes(xp.triu(A, 1), 1, 2)) * M
     b = xp.zeros((n_runs, n))
     feats = _exact_features(n, data, units)
-    with _one_blas_thread():
-        return _train_exact_loop(
-            W, b, M, data, feats, n_steps, lr, T, units, hebb_only, learn_biases, record_every
-        )
-
-
-def _train_exact_loop(
-    W, b, M, data, feats, n_steps, lr, T, units, hebb_only, learn_biases, record_every
-) -> dict:
-    xp = B.xp()
-    n = M.shape[0]
     offdiag = 1.0 - xp.eye(n)
     steps, lls = [], []
     for step in range(n_steps + 1):
@@ -745,6 +735,7 @@ def _sampled(Wb, bb, data, gen, n_repeats, sched, n_stat, T_stat, p_off, p_on) -
     return {"C_clamped": Cp, "m_clamped": mp, "C_free": Cm, "m_free": mm}
 
 
+@_one_blas_thread()
 def train_1985(
     data: Any,
     mask: Any,
@@ -806,43 +797,7 @@ def train_1985(
     check_every = check_int(check_every, "check_every", low=1)
     if n_group is not None:
         n_group = check_int(n_group, "n_group", low=1, high=(n - 1) // 2)
-    with _one_blas_thread():
-        return _train_1985_loop(
-            data,
-            M,
-            gen,
-            n_cycles,
-            n_runs,
-            step,
-            n_repeats,
-            sched,
-            n_stat,
-            T_stat,
-            p_off,
-            p_on,
-            n_group,
-            check_every,
-        )
-
-
-def _train_1985_loop(
-    data,
-    M,
-    gen,
-    n_cycles,
-    n_runs,
-    step,
-    n_repeats,
-    sched,
-    n_stat,
-    T_stat,
-    p_off,
-    p_on,
-    n_group,
-    check_every,
-) -> dict:
     xp = B.xp()
-    n = M.shape[0]
     W = xp.zeros((n_runs, n, n))
     b = xp.zeros((n_runs, n))
     checks, distinct = [], []
