@@ -17,8 +17,10 @@ raises :class:`BackendUnavailableError` with the cause.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +32,7 @@ __all__ = [
     "as_generator",
     "asarray",
     "asnumpy",
+    "ignore_overflow",
     "name",
     "rng",
     "use",
@@ -127,6 +130,20 @@ def as_generator(rng_or_seed: Any, name: str = "rng") -> Any:
         f"{name} must be an int seed or a random Generator (hinton_utils.backend.rng(seed)); "
         f"got {type(rng_or_seed).__name__}"
     )
+
+
+@contextlib.contextmanager
+def ignore_overflow() -> Iterator[None]:
+    """Silence floating-point overflow warnings where infinity is the right answer.
+
+    ``1 / (1 + exp(-x))`` is exact at ``x = -inf`` (``exp`` overflows to inf and
+    the result is 0), so kernels that rely on this wrap it here. CuPy never warns.
+    """
+    if _active is numpy:
+        with numpy.errstate(over="ignore"):
+            yield
+    else:
+        yield
 
 
 def _from_environment() -> None:

@@ -37,6 +37,7 @@ from typing import Any
 
 from . import backend as B
 from . import stochastic
+from ._special import logsumexp, sigmoid
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -120,17 +121,6 @@ def _check_model(W: Any, b: Any) -> tuple[Any, Any, bool]:
     if bb.shape[0] != Wb.shape[0]:
         bb = xp.broadcast_to(bb, (Wb.shape[0], n))
     return Wb, bb, single
-
-
-def _sigmoid(x: Any) -> Any:
-    xp = B.xp()
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
-
-
-def _logsumexp(a: Any, axis: int) -> Any:
-    xp = B.xp()
-    m = a.max(axis=axis, keepdims=True)
-    return (m + xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
 def _energy_batched(W: Any, b: Any, S: Any) -> Any:
@@ -285,13 +275,13 @@ def _exact(Wb: Any, bb: Any, data: Any, T: float, units: str, feats: Any = None)
     Phi, PhiC = _exact_features(n, data, units) if feats is None else feats
     theta = _theta(Wb, bb)
     neg = (theta @ Phi.T) / T  # (R, 2^n)
-    logZ = _logsumexp(neg, axis=1)
+    logZ = logsumexp(neg, axis=1)
     # Floor the log-probabilities at -600: exp() of anything lower is a denormal
     # number, which is slow on CPUs and changes no sum by more than 1e-260.
     p = xp.exp(xp.maximum(neg - logZ[:, None], -600.0))
     C_free, m_free = _unpack(p @ Phi, n, units)
     negc = ((theta @ PhiC.T) / T).reshape(R, K, -1)  # (R, K, 2^nh)
-    lse = _logsumexp(negc, axis=2)
+    lse = logsumexp(negc, axis=2)
     logpv = lse - logZ[:, None]  # (R, K)
     q = (xp.exp(xp.maximum(negc - lse[..., None], -600.0)) / K).reshape(R, -1)  # p(h|v_k) / K
     C_clamped, m_clamped = _unpack(q @ PhiC, n, units)
@@ -514,7 +504,7 @@ def _sweep(W: Any, b: Any, S: Any, gen: Any, T: float, free_idx: Any) -> Any:
     R, C, _ = S.shape
     for i in B.asnumpy(order).tolist():
         field = xp.einsum("rcn,rn->rc", S, W[:, :, i]) + b[:, i : i + 1]
-        on = gen.random((R, C)) < _sigmoid(field / T)
+        on = gen.random((R, C)) < sigmoid(field / T)
         S[:, :, i] = on
     return S
 
@@ -527,7 +517,7 @@ def _sweep_single(W: Any, b: Any, S: Any, gen: Any, T: float, free_idx: Any) -> 
     C = S.shape[0]
     for i in B.asnumpy(order).tolist():
         field = S @ W[:, i] + b[i]
-        S[:, i] = gen.random(C, dtype=S.dtype) < _sigmoid(field / T)
+        S[:, i] = gen.random(C, dtype=S.dtype) < sigmoid(field / T)
     return S
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from . import backend as B
 from . import nn, optim, rbm
+from ._special import bernoulli, logsumexp, sigmoid, softplus
 from .autodiff import Tensor, no_grad
 from .validation import check_array, check_choice, check_int, check_real
 
@@ -62,21 +63,6 @@ MAX_ENUMERATED = 14
 # ----------------------------------------------------------------------------- helpers
 
 
-def _sigmoid(x: Any) -> Any:
-    xp = B.xp()
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
-
-
-def _softplus(x: Any) -> Any:
-    return B.xp().logaddexp(0.0, x)
-
-
-def _logsumexp(a: Any, axis: int) -> Any:
-    xp = B.xp()
-    m = a.max(axis=axis, keepdims=True)
-    return (m + xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
-
-
 def _states(n: int) -> Any:
     """All 2**n binary states of n units (rows), most significant bit first."""
     xp = B.xp()
@@ -87,7 +73,7 @@ def _states(n: int) -> Any:
 
 def _log_bernoulli(X: Any, A: Any) -> Any:
     """log prod_i Bern(X_ri; sigmoid(A_si)) for every pair (row r of X, row s of logits A)."""
-    return X @ A.T - _softplus(A).sum(axis=1)[None, :]
+    return X @ A.T - softplus(A).sum(axis=1)[None, :]
 
 
 def _check_layers(layers: Any, name: str = "layers") -> list[tuple[Any, Any, Any]]:
@@ -133,7 +119,7 @@ def transposed_layer(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     ``(W, b, c)``, so the two-layer DBN defines the same ``p(v)`` as the one RBM
     and the variational bound is tight.
     """
-    W, b, c = rbm._check_params(W, b, c)
+    ((W, b, c),) = _check_layers([(W, b, c)], name="layer")  # one layer: any size
     return W.T.copy(), c.copy(), b.copy()
 
 
@@ -194,14 +180,14 @@ def dbn_log_likelihood(X: Any, layers: Any) -> float:
     S, L_up = _top_log_prior(*layers[-1])
     for W, b, _ in reversed(layers[1:-1]):
         Sd = _states(W.shape[0])
-        L_up = _logsumexp(_log_bernoulli(Sd, S @ W.T + b) + L_up[None, :], axis=1)
+        L_up = logsumexp(_log_bernoulli(Sd, S @ W.T + b) + L_up[None, :], axis=1)
         S = Sd
     W, b, _ = layers[0]
-    return float(_logsumexp(_log_bernoulli(X, S @ W.T + b) + L_up[None, :], axis=1).mean())
+    return float(logsumexp(_log_bernoulli(X, S @ W.T + b) + L_up[None, :], axis=1).mean())
 
 
 def _weighted_stats(S: Any, w: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
-    Ph = _sigmoid(S @ W + c)
+    Ph = sigmoid(S @ W + c)
     return (S * w[:, None]).T @ Ph, w @ S, w @ Ph
 
 
@@ -273,7 +259,7 @@ def bound_curve(
         b2, c2 = xp.zeros(H1), xp.zeros(n_hidden)
     S = _states(H1)
     q_agg = xp.exp(_log_bernoulli(S, X @ W1 + c1).T).mean(axis=0)  # q(h1), all 2^H1 states
-    Q = _sigmoid(X @ W1 + c1)
+    Q = sigmoid(X @ W1 + c1)
     one_layer = rbm.log_likelihood(X, W1, b1, c1)
     model = None
     if method == "cd":
@@ -303,7 +289,7 @@ def bound_curve(
     for epoch in range(1, n_epochs + 1):
         if method == "exact":
             logp2 = -rbm.free_energy(S, W2, b2, c2)
-            p2 = xp.exp(logp2 - _logsumexp(logp2, axis=0))
+            p2 = xp.exp(logp2 - logsumexp(logp2, axis=0))
             dvh, dv, dh = _weighted_stats(S, q_agg, W2, c2)
             mvh, mv, mh = _weighted_stats(S, p2, W2, c2)
             W2 = W2 + learning_rate * (dvh - mvh)
@@ -408,7 +394,7 @@ class DBN:
                 for start in range(0, n, self.batch_size):
                     model.partial_fit(data[start : start + self.batch_size])
             self.rbms_.append(model)
-            P = _sigmoid(P @ model.W_ + model.c_)
+            P = sigmoid(P @ model.W_ + model.c_)
         return self
 
     @property
@@ -434,7 +420,7 @@ class DBN:
         )
         P = X
         for m in self.rbms_[:top]:
-            P = _sigmoid(P @ m.W_ + m.c_)
+            P = sigmoid(P @ m.W_ + m.c_)
         return P
 
     def sample(self, n_samples: int, n_gibbs: int, rng: Any) -> Any:
@@ -453,8 +439,8 @@ class DBN:
             return h
         below = list(reversed(self.rbms_[:-1]))
         for m in below[:-1]:
-            h = _bernoulli_state(_sigmoid(h @ m.W_.T + m.b_), gen)
-        return _sigmoid(h @ below[-1].W_.T + below[-1].b_)
+            h = bernoulli(sigmoid(h @ m.W_.T + m.b_), gen, "float64")
+        return sigmoid(h @ below[-1].W_.T + below[-1].b_)
 
     def score(self, X: Any, kind: str = "bound") -> float:
         """Exact mean log-likelihood ("exact") or variational bound ("bound") of binary ``X``.
@@ -468,10 +454,6 @@ class DBN:
         if kind == "bound":
             return variational_bound(X, self.layers_)
         return dbn_log_likelihood(X, self.layers_)
-
-
-def _bernoulli_state(P: Any, gen: Any) -> Any:
-    return (gen.random(P.shape) < P).astype(P.dtype)
 
 
 # ----------------------------------------------------------------------------- labels

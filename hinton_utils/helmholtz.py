@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import backend as B
+from ._special import bernoulli, logsumexp, sigmoid, softplus
 from .validation import check_array, check_int, check_real
 
 __all__ = [
@@ -80,29 +81,9 @@ _LN2 = math.log(2.0)
 # ----------------------------------------------------------------------------- helpers
 
 
-def _sigmoid(x: Any) -> Any:
-    xp = B.xp()
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
-
-
-def _softplus(x: Any) -> Any:
-    xp = B.xp()
-    return xp.logaddexp(0.0, x)
-
-
 def _log_bernoulli(s: Any, a: Any) -> Any:
     """Sum over the last axis of log p(s) for Bernoulli units with logits ``a``."""
-    return (s * a - _softplus(a)).sum(axis=-1)
-
-
-def _logsumexp(a: Any, axis: int) -> Any:
-    xp = B.xp()
-    m = a.max(axis=axis, keepdims=True)
-    return (m + xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
-
-
-def _sample(p: Any, rng: Any) -> Any:
-    return (rng.random(p.shape) < p).astype(p.dtype)
+    return (s * a - softplus(a)).sum(axis=-1)
 
 
 def _check_sizes(layer_sizes: Any) -> tuple[int, ...]:
@@ -277,7 +258,7 @@ def recognize(params: dict, V: Any, rng: Any) -> list:
     rng = B.as_generator(rng, "rng")
     states = [V]
     for R, c in zip(params["R"], params["c"], strict=True):
-        states.append(_sample(_sigmoid(states[-1] @ R + c), rng))
+        states.append(bernoulli(sigmoid(states[-1] @ R + c), rng, "float64"))
     return states
 
 
@@ -292,10 +273,10 @@ def dream(params: dict, n: int, rng: Any) -> list:
     n = check_int(n, "n", low=1)
     rng = B.as_generator(rng, "rng")
     b = params["b"]
-    top = _sample(xp.broadcast_to(_sigmoid(b[-1]), (n, sizes[-1])), rng)
+    top = bernoulli(xp.broadcast_to(sigmoid(b[-1]), (n, sizes[-1])), rng, "float64")
     states = [top]
     for ell in range(len(sizes) - 2, -1, -1):
-        states.append(_sample(_sigmoid(states[-1] @ params["G"][ell] + b[ell]), rng))
+        states.append(bernoulli(sigmoid(states[-1] @ params["G"][ell] + b[ell]), rng, "float64"))
     return states[::-1]
 
 
@@ -360,10 +341,10 @@ def wake_gradients(params: dict, states: Sequence[Any]) -> dict:
     G, b = params["G"], params["b"]
     dG, db = [], []
     for ell in range(len(G)):
-        err = states[ell] - _sigmoid(states[ell + 1] @ G[ell] + b[ell])
+        err = states[ell] - sigmoid(states[ell + 1] @ G[ell] + b[ell])
         dG.append(states[ell + 1].T @ err)
         db.append(err.sum(axis=0))
-    db.append((states[-1] - _sigmoid(xp.asarray(b[-1], dtype="float64"))).sum(axis=0))
+    db.append((states[-1] - sigmoid(xp.asarray(b[-1], dtype="float64"))).sum(axis=0))
     return {"G": dG, "b": db}
 
 
@@ -381,7 +362,7 @@ def sleep_gradients(params: dict, states: Sequence[Any]) -> dict:
     states, _ = _check_states(params, states)
     dR, dc = [], []
     for ell, (R, c) in enumerate(zip(params["R"], params["c"], strict=True)):
-        err = states[ell + 1] - _sigmoid(states[ell] @ R + c)
+        err = states[ell + 1] - sigmoid(states[ell] @ R + c)
         dR.append(states[ell].T @ err)
         dc.append(err.sum(axis=0))
     return {"R": dR, "c": dc}
@@ -419,7 +400,7 @@ def _log_joint_table(params: dict, V: Any, hidden: list) -> Any:
     for ell in range(1, len(G)):
         log_prior = log_prior + _log_bernoulli(hidden[ell - 1], hidden[ell] @ G[ell] + b[ell])
     A = hidden[0] @ G[0] + b[0]  # (H, n_v) logits of the visible units
-    log_lik = V @ A.T - _softplus(A).sum(axis=1)[None, :]
+    log_lik = V @ A.T - softplus(A).sum(axis=1)[None, :]
     return log_lik + log_prior[None, :]
 
 
@@ -432,7 +413,7 @@ def log_marginal(params: dict, V: Any) -> Any:
     hidden = _hidden_configs(sizes)
     chunk = max(1, 2**22 // hidden[0].shape[0])
     parts = [
-        _logsumexp(_log_joint_table(p64, V[i : i + chunk], hidden), axis=1)
+        logsumexp(_log_joint_table(p64, V[i : i + chunk], hidden), axis=1)
         for i in range(0, V.shape[0], chunk)
     ]
     return xp.concatenate(parts)
@@ -455,7 +436,7 @@ def posterior(params: dict, V: Any) -> Any:
     sizes = _check_params(params)
     V = _check_visible(V, sizes[0])
     table = _log_joint_table(_as64(params), V, _hidden_configs(sizes))
-    return xp.exp(table - _logsumexp(table, axis=1)[:, None])
+    return xp.exp(table - logsumexp(table, axis=1)[:, None])
 
 
 def recognition_distribution(params: dict, V: Any) -> Any:
@@ -635,20 +616,20 @@ class HelmholtzMachine:
         # wake: recognise bottom-up, then teach the generative net to reproduce it
         s = [batch]
         for ell in range(n_layers - 1):
-            s.append(_sample(_sigmoid(s[-1] @ R[ell] + c[ell]), rng))
-        b[-1] += eps_g * (s[-1] - _sigmoid(b[-1])).sum(axis=0)
+            s.append(bernoulli(sigmoid(s[-1] @ R[ell] + c[ell]), rng, "float64"))
+        b[-1] += eps_g * (s[-1] - sigmoid(b[-1])).sum(axis=0)
         for ell in range(n_layers - 1):
-            err = s[ell] - _sigmoid(s[ell + 1] @ G[ell] + b[ell])
+            err = s[ell] - sigmoid(s[ell + 1] @ G[ell] + b[ell])
             G[ell] += eps_g * (s[ell + 1].T @ err)
             b[ell] += eps_g * err.sum(axis=0)
         # sleep: dream top-down, then teach the recognition net to recover the causes
         n = batch.shape[0]
-        d = [_sample(xp.broadcast_to(_sigmoid(b[-1]), (n, b[-1].shape[0])), rng)]
+        d = [bernoulli(xp.broadcast_to(sigmoid(b[-1]), (n, b[-1].shape[0])), rng, "float64")]
         for ell in range(n_layers - 2, -1, -1):
-            d.append(_sample(_sigmoid(d[-1] @ G[ell] + b[ell]), rng))
+            d.append(bernoulli(sigmoid(d[-1] @ G[ell] + b[ell]), rng, "float64"))
         d = d[::-1]
         for ell in range(n_layers - 1):
-            err = d[ell + 1] - _sigmoid(d[ell] @ R[ell] + c[ell])
+            err = d[ell + 1] - sigmoid(d[ell] @ R[ell] + c[ell])
             R[ell] += eps_r * (d[ell].T @ err)
             c[ell] += eps_r * err.sum(axis=0)
 

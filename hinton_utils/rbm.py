@@ -43,6 +43,7 @@ import math
 from typing import Any
 
 from . import backend as B
+from ._special import bernoulli, bernoulli_, logsumexp, sigmoid, sigmoid_, softplus
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -72,33 +73,6 @@ METHODS = ("cd", "pcd", "exact")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _sigmoid(x: Any) -> Any:
-    xp = B.xp()
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
-
-
-def _sigmoid_(x: Any) -> Any:
-    """In-place logistic function (no temporaries, no overflow warnings)."""
-    xp = B.xp()
-    x *= 0.5
-    xp.tanh(x, out=x)
-    x += 1.0
-    x *= 0.5
-    return x
-
-
-def _softplus(x: Any) -> Any:
-    xp = B.xp()
-    return xp.logaddexp(0.0, x)
-
-
-def _logsumexp(a: Any, axis: int | None = None) -> Any:
-    xp = B.xp()
-    m = a.max(axis=axis, keepdims=True)
-    out = m + xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True))
-    return out.reshape(()) if axis is None else out.squeeze(axis)
 
 
 def _states(start: int, stop: int, n: int, dtype: str = "float64") -> Any:
@@ -135,34 +109,6 @@ def _check_visible(X: Any, V: int, name: str = "X", dtype: str = "float64") -> A
     return check_array(X, name, ndim=2, shape=(None, V), dtype=dtype, values="binary")
 
 
-_TWO_32 = 4294967296.0
-
-
-def _bernoulli_(P: Any, U: Any, rng: Any) -> Any:
-    """Overwrite ``U`` (not ``P``) with Bernoulli(P) samples, allocating almost nothing.
-
-    The float32 speed path on NumPy compares raw 32-bit random integers with ``P``
-    scaled to 2**32: drawing float uniforms costs about twice as much, and
-    sampling is most of an RBM epoch that is not matrix products. Float64 (the
-    exact experiments) and CuPy draw float uniforms in U's dtype and compare once.
-    """
-    xp = B.xp()
-    bit_generator = getattr(rng, "bit_generator", None)
-    if U.dtype == xp.float32 and B.name() == "numpy" and hasattr(bit_generator, "random_raw"):
-        n = U.size
-        raw = bit_generator.random_raw((n + 1) // 2).view(xp.uint32)[:n].reshape(U.shape)
-        xp.multiply(P, _TWO_32, out=U)
-        xp.less(raw, U, out=U)
-        return U
-    rng.random(out=U, dtype=U.dtype)
-    xp.less(U, P, out=U)
-    return U
-
-
-def _bernoulli(P: Any, rng: Any) -> Any:
-    return (rng.random(P.shape, dtype=P.dtype) < P).astype(P.dtype)
-
-
 # ----------------------------------------------------------------------------- exact quantities
 
 
@@ -185,7 +131,7 @@ def free_energy(V: Any, W: Any, b: Any, c: Any) -> Any:
     V = check_array(V, "V", ndim=2, shape=(None, W.shape[0]), dtype="float64")
     if bool(((V < 0) | (V > 1)).any()):
         raise ValueError("V must lie in [0, 1]")
-    return -(V @ b) - _softplus(V @ W + c).sum(axis=1)
+    return -(V @ b) - softplus(V @ W + c).sum(axis=1)
 
 
 def log_partition(W: Any, b: Any, c: Any, side: str = "auto") -> float:
@@ -212,16 +158,16 @@ def _log_partition(W: Any, b: Any, c: Any, side: str = "auto") -> float:
     if n <= 14:  # one block: no chunking overhead
         S = _states(0, 1 << n, n)
         if side == "visible":
-            return float(_logsumexp(S @ b + _softplus(S @ W + c).sum(axis=1)))
-        return float(_logsumexp(S @ c + _softplus(S @ W.T + b).sum(axis=1)))
+            return float(logsumexp(S @ b + softplus(S @ W + c).sum(axis=1)))
+        return float(logsumexp(S @ c + softplus(S @ W.T + b).sum(axis=1)))
     parts = []
     for S in _chunks(n):
         if side == "visible":
-            parts.append(_logsumexp(S @ b + _softplus(S @ W + c).sum(axis=1)))
+            parts.append(logsumexp(S @ b + softplus(S @ W + c).sum(axis=1)))
         else:
-            parts.append(_logsumexp(S @ c + _softplus(S @ W.T + b).sum(axis=1)))
+            parts.append(logsumexp(S @ c + softplus(S @ W.T + b).sum(axis=1)))
     xp = B.xp()
-    return float(_logsumexp(xp.stack(parts)))
+    return float(logsumexp(xp.stack(parts)))
 
 
 def log_partition_brute_force(W: Any, b: Any, c: Any) -> float:
@@ -233,7 +179,7 @@ def log_partition_brute_force(W: Any, b: Any, c: Any) -> float:
     S = _states(0, 1 << (V + H), V + H)
     Sv, Sh = S[:, :V], S[:, V:]
     neg_e = Sv @ b + Sh @ c + ((Sv @ W) * Sh).sum(axis=1)
-    return float(_logsumexp(neg_e))
+    return float(logsumexp(neg_e))
 
 
 def log_likelihood(X: Any, W: Any, b: Any, c: Any) -> float:
@@ -251,23 +197,23 @@ def _model_statistics(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     if V <= 14 and V <= H:  # one block: share the softplus between log Z and p(v)
         S = _states(0, 1 << V, V)
         A = S @ W + c
-        logits = S @ b + _softplus(A).sum(axis=1)
-        p = xp.exp(logits - _logsumexp(logits))
-        Ph = _sigmoid(A)
+        logits = S @ b + softplus(A).sum(axis=1)
+        p = xp.exp(logits - logsumexp(logits))
+        Ph = sigmoid(A)
         return (S * p[:, None]).T @ Ph, p @ S, p @ Ph
     logZ = _log_partition(W, b, c)
     vh, ev, eh = xp.zeros((V, H)), xp.zeros(V), xp.zeros(H)
     if V <= H:
         for S in _chunks(V):
-            p = xp.exp(S @ b + _softplus(S @ W + c).sum(axis=1) - logZ)
-            Ph = _sigmoid(S @ W + c)
+            p = xp.exp(S @ b + softplus(S @ W + c).sum(axis=1) - logZ)
+            Ph = sigmoid(S @ W + c)
             vh += (S * p[:, None]).T @ Ph
             ev += p @ S
             eh += p @ Ph
     else:
         for S in _chunks(H):
-            p = xp.exp(S @ c + _softplus(S @ W.T + b).sum(axis=1) - logZ)
-            Pv = _sigmoid(S @ W.T + b)
+            p = xp.exp(S @ c + softplus(S @ W.T + b).sum(axis=1) - logZ)
+            Pv = sigmoid(S @ W.T + b)
             vh += (Pv * p[:, None]).T @ S
             ev += p @ Pv
             eh += p @ S
@@ -275,7 +221,7 @@ def _model_statistics(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
 
 
 def _data_statistics(X: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
-    Ph = _sigmoid(X @ W + c)
+    Ph = sigmoid(X @ W + c)
     n = X.shape[0]
     return X.T @ Ph / n, X.mean(axis=0), Ph.mean(axis=0)
 
@@ -308,12 +254,12 @@ def gibbs_transition_matrix(W: Any, b: Any, c: Any) -> Any:
         raise ValueError(f"W has shape {(V, H)}; the transition matrix needs V <= 12, H <= 20")
     Sv = _states(0, 1 << V, V)
     A = Sv @ W + c  # (2^V, H)
-    log_norm_h = _softplus(A).sum(axis=1)
+    log_norm_h = softplus(A).sum(axis=1)
     T = xp.zeros((1 << V, 1 << V))
     for Sh in _chunks(H):
         Ph_given_v = xp.exp(A @ Sh.T - log_norm_h[:, None])  # (2^V, chunk)
         Bv = Sh @ W.T + b  # (chunk, V)
-        Pv_given_h = xp.exp(Bv @ Sv.T - _softplus(Bv).sum(axis=1)[:, None])  # (chunk, 2^V)
+        Pv_given_h = xp.exp(Bv @ Sv.T - softplus(Bv).sum(axis=1)[:, None])  # (chunk, 2^V)
         T += Ph_given_v @ Pv_given_h
     return T
 
@@ -351,7 +297,7 @@ def cd_gradient_expectation(
     for _ in range(k):
         dist = dist @ T
     q = dist.mean(axis=0)  # distribution of v_k, averaged over the data
-    Ph = _sigmoid(Sv @ W + c)
+    Ph = sigmoid(Sv @ W + c)
     dvh, dv, dh = _data_statistics(X, W, c)
     return dvh - (Sv * q[:, None]).T @ Ph, dv - q @ Sv, dh - q @ Ph
 
@@ -412,20 +358,20 @@ def ais_log_partition(
     else:
         bA = check_array(base_visible_bias, "base_visible_bias", shape=(V,), dtype="float64")
     betas = xp.linspace(0.0, 1.0, n_betas)
-    log_z0 = float(_softplus(bA).sum()) + H * math.log(2.0)
+    log_z0 = float(softplus(bA).sum()) + H * math.log(2.0)
 
     def f(v: Any, beta: float, A: Any) -> Any:
-        return (1.0 - beta) * (v @ bA) + beta * (v @ b) + _softplus(beta * A).sum(axis=1)
+        return (1.0 - beta) * (v @ bA) + beta * (v @ b) + softplus(beta * A).sum(axis=1)
 
-    v = _bernoulli(xp.broadcast_to(_sigmoid(bA), (n_runs, V)).copy(), gen)
+    v = bernoulli(xp.broadcast_to(sigmoid(bA), (n_runs, V)).copy(), gen)
     log_w = xp.zeros(n_runs)
     for k in range(1, n_betas):
         beta_prev, beta = float(betas[k - 1]), float(betas[k])
         A = v @ W + c
         log_w += f(v, beta, A) - f(v, beta_prev, A)
-        h = _bernoulli(_sigmoid(beta * A), gen)
-        v = _bernoulli(_sigmoid((1.0 - beta) * bA + beta * (h @ W.T + b)), gen)
-    estimate = log_z0 + float(_logsumexp(log_w)) - math.log(n_runs)
+        h = bernoulli(sigmoid(beta * A), gen)
+        v = bernoulli(sigmoid((1.0 - beta) * bA + beta * (h @ W.T + b)), gen)
+    estimate = log_z0 + float(logsumexp(log_w)) - math.log(n_runs)
     return estimate, log_w
 
 
@@ -447,12 +393,12 @@ def pseudo_log_likelihood(
     for start in range(0, X.shape[0], rows):
         x = X[start : start + rows]
         A = x @ W + c  # (n, H)
-        sp = _softplus(A).sum(axis=1)  # (n,)
+        sp = softplus(A).sum(axis=1)  # (n,)
         delta = 1.0 - 2.0 * x  # +1 turns a bit on, -1 off: (n, V)
-        flipped = _softplus(A[:, None, :] + delta[:, :, None] * W[None, :, :]).sum(axis=2)
+        flipped = softplus(A[:, None, :] + delta[:, :, None] * W[None, :, :]).sum(axis=2)
         # F(flip) - F(x) = -b_i delta_i - (sp_flip - sp)
         diff = -(delta * b) - (flipped - sp[:, None])
-        total += float(-_softplus(-diff).sum())
+        total += float(-softplus(-diff).sum())
     return total / X.shape[0]
 
 
@@ -591,8 +537,8 @@ class RBM:
         if self.method == "cd":
             xp.matmul(vpos, W, out=hpos)
             hpos += c
-            _sigmoid_(hpos)
-            _bernoulli_(hpos, UH, self.rng)  # UH: sampled hidden states
+            sigmoid_(hpos)
+            bernoulli_(hpos, UH, self.rng)  # UH: sampled hidden states
             hstate = UH
         else:  # pcd: the persistent hidden chain, one row per batch row
             hstate = self.chain_[:n]
@@ -600,32 +546,40 @@ class RBM:
             if step > 0:
                 xp.matmul(vneg, W, out=hneg)
                 hneg += c
-                _sigmoid_(hneg)
-                _bernoulli_(hneg, UH, self.rng)
+                sigmoid_(hneg)
+                bernoulli_(hneg, UH, self.rng)
                 hstate = UH
             xp.matmul(hstate, W.T, out=UV)
             UV += b
-            _sigmoid_(UV)
-            _bernoulli_(UV, vneg, self.rng)  # sampled negative visibles, written in place
+            sigmoid_(UV)
+            bernoulli_(UV, vneg, self.rng)  # sampled negative visibles, written in place
         if self.method == "pcd":
             xp.matmul(VV, W, out=HH)  # both phases in one product
             HH += c
-            _sigmoid_(HH)
+            sigmoid_(HH)
             # advance the persistent chain from the negative-phase probabilities
-            _bernoulli_(hneg, UH, self.rng)
+            bernoulli_(hneg, UH, self.rng)
             self.chain_[:n] = UH
         else:
             xp.matmul(vneg, W, out=hneg)
             hneg += c
-            _sigmoid_(hneg)
+            sigmoid_(hneg)
         scale = 1.0 / n
         gb = (vpos.sum(axis=0) - vneg.sum(axis=0)) * scale
         gc = (hpos.sum(axis=0) - hneg.sum(axis=0)) * scale
-        xp.negative(hneg, out=hneg)
+        plain_sgd = not (self.momentum or self.weight_decay)
+        if plain_sgd:  # fold the learning rate in too, so that W takes gW as it is
+            scale *= self.learning_rate
+        HH[:n] *= scale  # scale the (2n, H) factor, not the larger (V, H) product,
+        HH[n:] *= -scale  # and negate the negative phase: VV.T @ HH = <vh>_pos - <vh>_neg
         gW = self._buf("GW", (V, H))
-        xp.matmul(VV.T, HH, out=gW)  # <v h>_pos - <v h>_neg in one product
-        gW *= scale
-        self._apply(gW, gb, gc)
+        xp.matmul(VV.T, HH, out=gW)
+        if plain_sgd:
+            W += gW
+            self.b_ += self.learning_rate * gb
+            self.c_ += self.learning_rate * gc
+        else:
+            self._apply(gW, gb, gc)
 
     def _apply(self, gW: Any, gb: Any, gc: Any) -> None:
         xp = B.xp()
@@ -644,11 +598,7 @@ class RBM:
                 vel += lr * g
                 p += vel
         else:
-            if gW is self._buffers.get("GW"):
-                gW *= lr
-                self.W_ += gW
-            else:
-                self.W_ += lr * gW
+            self.W_ += lr * gW
             self.b_ += lr * gb
             self.c_ += lr * gc
 
@@ -719,7 +669,7 @@ class RBM:
         """Hidden probabilities p(h_j = 1 | x), shape (n, H)."""
         self._check_fitted()
         X = self._check_X(X)
-        return _sigmoid(X @ self.W_ + self.c_)
+        return sigmoid(X @ self.W_ + self.c_)
 
     def free_energy(self, X: Any) -> Any:
         """F(x) per row, in float64."""
@@ -759,9 +709,9 @@ class RBM:
         if marks and marks[0] == 0:
             frames.append(v.copy())
         for step in range(1, n_steps + 1):
-            h = _bernoulli(_sigmoid(v @ self.W_ + self.c_), gen)
-            pv = _sigmoid(h @ self.W_.T + self.b_)
-            v = _bernoulli(pv, gen)
+            h = bernoulli(sigmoid(v @ self.W_ + self.c_), gen)
+            pv = sigmoid(h @ self.W_.T + self.b_)
+            v = bernoulli(pv, gen)
             if step in marks:
                 frames.append(pv)
         return xp.stack(frames) if marks else v
@@ -777,7 +727,7 @@ class RBM:
         gen = B.as_generator(rng, "rng")
         V = self.n_features_in_
         if init is None:
-            init = _bernoulli(B.xp().broadcast_to(_sigmoid(self.b_), (n_samples, V)).copy(), gen)
+            init = bernoulli(B.xp().broadcast_to(sigmoid(self.b_), (n_samples, V)).copy(), gen)
         else:
             init = check_array(init, "init", shape=(n_samples, V), values="binary")
         return self.gibbs(init, n_steps, gen)
@@ -813,7 +763,7 @@ class RBM:
         """Mean squared error per row between ``X`` and its mean-field reconstruction."""
         self._check_fitted()
         X = self._check_X(X)
-        P = _sigmoid(_sigmoid(X @ self.W_ + self.c_) @ self.W_.T + self.b_)
+        P = sigmoid(sigmoid(X @ self.W_ + self.c_) @ self.W_.T + self.b_)
         return float(((X - P) ** 2).sum(axis=1).mean())
 
 
@@ -913,7 +863,7 @@ def synthetic_ratings(
     U = gen.standard_normal((n_users, rank))
     M = gen.standard_normal((n_items, rank))
     item_bias = 0.5 * gen.standard_normal(n_items)
-    P = _sigmoid(scale * (U @ M.T) / math.sqrt(rank) + item_bias)
+    P = sigmoid(scale * (U @ M.T) / math.sqrt(rank) + item_bias)
     R = (gen.random(P.shape) < P).astype("float64")
     u = gen.random(P.shape)
     train = u < observed
@@ -988,13 +938,13 @@ def ratings_rbm_predict(
         for start in range(0, n_users, batch_size):
             idx = order[start : start + batch_size]
             v0, m = X[idx], M[idx]
-            h0 = _sigmoid(v0 @ W + c)
-            h = _bernoulli(h0, gen)
+            h0 = sigmoid(v0 @ W + c)
+            h = bernoulli(h0, gen)
             for step in range(k):
-                vk = _bernoulli(_sigmoid(h @ W.T + b), gen) * m
-                hk = _sigmoid(vk @ W + c)
+                vk = bernoulli(sigmoid(h @ W.T + b), gen) * m
+                hk = sigmoid(vk @ W + c)
                 if step < k - 1:
-                    h = _bernoulli(hk, gen)
+                    h = bernoulli(hk, gen)
             n = v0.shape[0]
             # items a user did not rate contribute nothing to their user's gradient
             gW = (v0.T @ h0 - vk.T @ hk) / n - weight_decay * W
@@ -1006,8 +956,8 @@ def ratings_rbm_predict(
                 prm += vv
     A = X @ W + c  # (users, H), observed items only
     # log p(v_i=1|obs) - log p(v_i=0|obs) = b_i + sum_j softplus(A_j + W_ij) - softplus(A_j)
-    gain = _softplus(A[:, None, :] + W[None, :, :]).sum(axis=2) - _softplus(A).sum(axis=1)[:, None]
-    return _sigmoid(b + gain)
+    gain = softplus(A[:, None, :] + W[None, :, :]).sum(axis=2) - softplus(A).sum(axis=1)[:, None]
+    return sigmoid(b + gain)
 
 
 def matrix_factorization_predict(

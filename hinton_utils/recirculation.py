@@ -39,6 +39,7 @@ from typing import Any
 from . import autodiff as ad
 from . import backend as B
 from . import nn, optim
+from ._special import sigmoid
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -68,12 +69,6 @@ ALIGNMENT_ROWS = 500  # cosines during training are measured on (up to) this man
 
 
 # ------------------------------------------------------------------ helpers
-def _sigmoid(z: Any) -> Any:
-    xp = B.xp()
-    # 1/(1+e^-z); clipping keeps exp finite (σ(±30) is 0 or 1 to float32 precision anyway)
-    return 1.0 / (1.0 + xp.exp(-xp.clip(z, -30.0, 30.0)))
-
-
 def _check_params(params: Any, n_visible: int | None = None) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise TypeError(
@@ -108,7 +103,7 @@ def _check_lam(lam: Any) -> float:
 
 def _decode(y: Any, p: dict[str, Any], visible: str) -> Any:
     a = y @ p["W_hv"] + p["b_v"]
-    return _sigmoid(a) if visible == "logistic" else a
+    return sigmoid(a) if visible == "logistic" else a
 
 
 def _flat(update: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -190,10 +185,10 @@ def recirculate(
     visible = check_choice(visible, "visible", VISIBLE_UNITS)
     if not isinstance(regress_hidden, bool):
         raise TypeError(f"regress_hidden must be a bool; got {type(regress_hidden).__name__}")
-    y1 = _sigmoid(X @ p["W_vh"] + p["b_h"])
+    y1 = sigmoid(X @ p["W_vh"] + p["b_h"])
     recon = _decode(y1, p, visible)
     x2 = lam * X + (1.0 - lam) * recon
-    y3 = _sigmoid(x2 @ p["W_vh"] + p["b_h"])
+    y3 = sigmoid(x2 @ p["W_vh"] + p["b_h"])
     if regress_hidden:
         y3 = lam * y1 + (1.0 - lam) * y3
     return Passes(x0=X, y1=y1, x2=x2, y3=y3, reconstruction=recon)
@@ -233,7 +228,7 @@ def reconstruct(X: Any, params: dict[str, Any], *, visible: str = "logistic") ->
     p = _check_params(params)
     X = _check_X(X, n_visible=p["W_vh"].shape[0])
     visible = check_choice(visible, "visible", VISIBLE_UNITS)
-    return _decode(_sigmoid(X @ p["W_vh"] + p["b_h"]), p, visible)
+    return _decode(sigmoid(X @ p["W_vh"] + p["b_h"]), p, visible)
 
 
 def reconstruction_error(X: Any, params: dict[str, Any], *, visible: str = "logistic") -> float:
@@ -255,7 +250,7 @@ def reconstruction_gradient(
     X = _check_X(X, n_visible=p["W_vh"].shape[0])
     visible = check_choice(visible, "visible", VISIBLE_UNITS)
     n = X.shape[0]
-    y = _sigmoid(X @ p["W_vh"] + p["b_h"])
+    y = sigmoid(X @ p["W_vh"] + p["b_h"])
     xhat = _decode(y, p, visible)
     delta_v = (xhat - X) / n  # dE/d(reconstruction)
     if visible == "logistic":
@@ -329,7 +324,7 @@ class _Autoencoder:
         """Hidden codes ``σ(X W_vh + b_h)``."""
         p = self._fitted()
         X = _check_X(X, n_visible=p["W_vh"].shape[0])
-        return _sigmoid(X @ p["W_vh"] + p["b_h"])
+        return sigmoid(X @ p["W_vh"] + p["b_h"])
 
     def reconstruct(self, X: Any) -> Any:
         """Reconstructions of the rows of ``X``."""
@@ -426,9 +421,9 @@ class RecirculationAutoencoder(_Autoencoder):
                 # The update inlined (same formulas as recirculation_update, no re-validation).
                 x0 = X[order[start : start + self.batch_size]]
                 m = x0.shape[0]
-                y1 = _sigmoid(x0 @ p["W_vh"] + p["b_h"])
+                y1 = sigmoid(x0 @ p["W_vh"] + p["b_h"])
                 x2 = lam * x0 + (1.0 - lam) * _decode(y1, p, self.visible)
-                y3 = _sigmoid(x2 @ p["W_vh"] + p["b_h"])
+                y3 = sigmoid(x2 @ p["W_vh"] + p["b_h"])
                 if self.regress_hidden:
                     y3 = lam * y1 + (1.0 - lam) * y3
                 dv, dh = x0 - x2, y1 - y3

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import backend as B
+from ._special import sigmoid
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -146,11 +147,6 @@ def _check_distribution(p: Any, name: str) -> Any:
     return xp.asarray(p)
 
 
-def _sigmoid(x: Any) -> Any:
-    xp = B.xp()
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
-
-
 # ----------------------------------------------------------------------------- units
 
 
@@ -167,7 +163,7 @@ def p_on(total_input: Any, T: float = 1.0) -> Any:
     """
     x = check_array(total_input, "total_input", ndim=None, dtype="float64")
     T = check_real(T, "T", low=0.0, low_open=True)
-    return _sigmoid(x / T)
+    return sigmoid(x / T)
 
 
 def stochastic_unit(total_input: Any, rng: Any, T: float = 1.0) -> Any:
@@ -387,7 +383,7 @@ def transition_matrix(W: Any, b: Any, T: float = 1.0, unit: int | None = None) -
     rows = xp.arange(2**n)
     P = xp.zeros((2**n, 2**n), dtype="float64")
     for i in units:
-        p1 = _sigmoid((S @ W[:, i] + b[i]) / T)
+        p1 = sigmoid((S @ W[:, i] + b[i]) / T)
         bit = 2 ** (n - 1 - i)
         off = rows - bit * S[:, i].astype("int64")  # index with unit i off
         P[rows, off] += 1.0 - p1

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import backend as B
+from ._special import logsumexp
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -114,28 +115,22 @@ def mixture_log_joint(x: Any, params: MixtureParams) -> Any:
     )
 
 
-def _logsumexp(a: Any, axis: int) -> Any:
-    xp = B.xp()
-    m = xp.max(a, axis=axis, keepdims=True)
-    return xp.squeeze(m, axis=axis) + xp.log(xp.sum(xp.exp(a - m), axis=axis))
-
-
 def log_likelihood(x: Any, params: MixtureParams) -> float:
     """The total log-likelihood ``Σ_n log p(x_n | θ)`` in nats."""
-    return float(_logsumexp(mixture_log_joint(x, params), axis=1).sum())
+    return float(logsumexp(mixture_log_joint(x, params), axis=1).sum())
 
 
 def mixture_density(x: Any, params: MixtureParams) -> Any:
     """The mixture's density ``p(x | θ)`` at each point of ``x`` (for plotting)."""
     xp = B.xp()
-    return xp.exp(_logsumexp(mixture_log_joint(x, params), axis=1))
+    return xp.exp(logsumexp(mixture_log_joint(x, params), axis=1))
 
 
 def posterior(x: Any, params: MixtureParams) -> Any:
     """The exact E-step: responsibilities ``p(z_n = k | x_n, θ)``, shape (N, K)."""
     xp = B.xp()
     lj = mixture_log_joint(x, params)
-    return xp.exp(lj - _logsumexp(lj, axis=1)[:, None])
+    return xp.exp(lj - logsumexp(lj, axis=1)[:, None])
 
 
 def free_energy(x: Any, resp: Any, params: MixtureParams) -> float:

@@ -117,3 +117,13 @@ def test_lazy_submodule_access_and_missing_attribute():
     assert hinton_utils.hebb.__name__ == "hinton_utils.hebb"
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         hinton_utils.nonexistent  # noqa: B018
+
+
+def test_ignore_overflow_silences_only_overflow():
+    with B.ignore_overflow():
+        assert np.exp(np.float32(100.0)) == np.inf
+    with pytest.warns(RuntimeWarning, match="overflow"), np.errstate(over="warn"):
+        np.exp(np.float32(100.0))
+    with B.ignore_overflow(), pytest.warns(RuntimeWarning, match="divide"):
+        with np.errstate(divide="warn"):
+            np.log(np.float64(0.0))

@@ -362,21 +362,6 @@ def test_netflix_functions_reject_bad_input(ratings):
         rbm.rmse(R, R, np.zeros_like(train))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_in_place_bernoulli_sampler_has_the_right_frequencies(dtype):
-    """The training loop's sampler: exact at p = 0 and 1, unbiased in between."""
-    from hinton_utils.rbm import _bernoulli_
-
-    p = np.array([0.0, 1e-3, 0.25, 0.5, 0.9, 1.0], dtype=dtype)
-    P = np.repeat(p[None, :], 200_000, axis=0)
-    U = np.empty_like(P)
-    _bernoulli_(P, U, np.random.default_rng(0))
-    assert set(np.unique(U)) <= {0.0, 1.0}
-    assert U[:, 0].max() == 0.0 and U[:, -1].min() == 1.0
-    standard_error = np.sqrt(p * (1 - p) / len(P)) + 1e-12
-    assert np.all(np.abs(U.mean(axis=0) - p) <= 5 * standard_error)
-
-
 def test_initialize_from_starts_training_at_the_given_parameters():
     gen = np.random.default_rng(3)
     W, b, c = gen.normal(size=(6, 4)), gen.normal(size=6), gen.normal(size=4)

@@ -1,0 +1,75 @@
+"""The shared special functions: exact at the extremes, silent, and unbiased sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hinton_utils import _special as special
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_in_place_bernoulli_sampler_has_the_right_frequencies(dtype):
+    """The training loop's sampler: exact at p = 0 and 1, unbiased in between."""
+    p = np.array([0.0, 1e-3, 0.25, 0.5, 0.9, 1.0], dtype=dtype)
+    P = np.repeat(p[None, :], 200_000, axis=0)
+    U = np.empty_like(P)
+    special.bernoulli_(P, U, np.random.default_rng(0))
+    assert set(np.unique(U)) <= {0.0, 1.0}
+    assert U[:, 0].max() == 0.0 and U[:, -1].min() == 1.0
+    standard_error = np.sqrt(p * (1 - p) / len(P)) + 1e-12
+    assert np.all(np.abs(U.mean(axis=0) - p) <= 5 * standard_error)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_in_place_sigmoid_is_exact_at_the_extremes_and_silent(dtype):
+    x = np.array([-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4, -np.inf, np.inf], dtype=dtype)
+    expected = 1.0 / (1.0 + np.exp(-x.astype(np.longdouble)))
+    out = special.sigmoid_(x.copy())  # exp overflows for the large negatives: no warning
+    # below the smallest normal number "0" is the right answer
+    tiny = np.finfo(dtype).tiny
+    np.testing.assert_allclose(
+        out, expected.astype(dtype), rtol=1e-6 if dtype == "float32" else 1e-15, atol=tiny
+    )
+    assert out[0] == 0.0 and out[6] == 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-700, 700), st.sampled_from(["float64"]))
+def test_both_sigmoids_agree_with_the_definition(x, dtype):
+    a = np.array([x], dtype=dtype)
+    expected = 1.0 / (1.0 + np.exp(-np.longdouble(x)))
+    # the tanh form is exact to rounding in absolute terms; the in-place exp form
+    # is also relatively exact far into the lower tail
+    assert special.sigmoid(a)[0] == pytest.approx(float(expected), rel=1e-15, abs=1e-15)
+    assert special.sigmoid_(a.copy())[0] == pytest.approx(float(expected), rel=1e-12, abs=1e-300)
+
+
+def test_softplus_and_logsumexp_do_not_overflow():
+    x = np.array([-1000.0, 0.0, 1000.0])
+    np.testing.assert_allclose(special.softplus(x), [0.0, np.log(2.0), 1000.0], atol=1e-12)
+    a = np.array([[1000.0, 1000.0], [-1000.0, 0.0]])
+    np.testing.assert_allclose(
+        special.logsumexp(a, axis=1), [1000.0 + np.log(2.0), np.log1p(np.exp(-1000.0))]
+    )
+    assert special.logsumexp(a) == pytest.approx(1000.0 + np.log(2.0))
+    assert special.logsumexp(a).shape == ()
+
+
+def test_bernoulli_keeps_the_dtype_and_the_probabilities():
+    rng = np.random.default_rng(0)
+    P = np.full((100_000,), 0.3, dtype=np.float32)
+    S = special.bernoulli(P, rng)
+    assert S.dtype == np.float32 and set(np.unique(S)) <= {0.0, 1.0}
+    assert abs(S.mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / P.size)
+
+
+def test_bernoulli_with_float64_uniforms_draws_the_same_states_at_either_precision():
+    P64 = np.random.default_rng(1).random((50, 7))
+    S32 = special.bernoulli(P64.astype(np.float32), np.random.default_rng(2), "float64")
+    S64 = special.bernoulli(P64, np.random.default_rng(2), "float64")
+    assert S32.dtype == np.float32 and S64.dtype == np.float64
+    # equal except where rounding P to float32 moved it across the uniform (never here)
+    np.testing.assert_array_equal(S32, S64)
