@@ -536,8 +536,7 @@ class RBM:
         hpos, hneg = HH[:n], HH[n:]
         if self.method == "cd":
             xp.matmul(vpos, W, out=hpos)
-            hpos += c
-            sigmoid_(hpos)
+            sigmoid_(hpos, c)
             bernoulli_(hpos, UH, self.rng)  # UH: sampled hidden states
             hstate = UH
         else:  # pcd: the persistent hidden chain, one row per batch row
@@ -545,39 +544,36 @@ class RBM:
         for step in range(self.k):
             if step > 0:
                 xp.matmul(vneg, W, out=hneg)
-                hneg += c
-                sigmoid_(hneg)
+                sigmoid_(hneg, c)
                 bernoulli_(hneg, UH, self.rng)
                 hstate = UH
             xp.matmul(hstate, W.T, out=UV)
-            UV += b
-            sigmoid_(UV)
+            sigmoid_(UV, b)
             bernoulli_(UV, vneg, self.rng)  # sampled negative visibles, written in place
         if self.method == "pcd":
             xp.matmul(VV, W, out=HH)  # both phases in one product
-            HH += c
-            sigmoid_(HH)
+            sigmoid_(HH, c)
             # advance the persistent chain from the negative-phase probabilities
-            bernoulli_(hneg, UH, self.rng)
-            self.chain_[:n] = UH
+            bernoulli_(hneg, self.chain_[:n], self.rng)
         else:
             xp.matmul(vneg, W, out=hneg)
-            hneg += c
-            sigmoid_(hneg)
-        scale = 1.0 / n
-        gb = (vpos.sum(axis=0) - vneg.sum(axis=0)) * scale
-        gc = (hpos.sum(axis=0) - hneg.sum(axis=0)) * scale
+            sigmoid_(hneg, c)
         plain_sgd = not (self.momentum or self.weight_decay)
-        if plain_sgd:  # fold the learning rate in too, so that W takes gW as it is
-            scale *= self.learning_rate
+        # plain SGD folds the learning rate in too, so that W takes gW as it is
+        scale = (self.learning_rate if plain_sgd else 1.0) / n
         HH[:n] *= scale  # scale the (2n, H) factor, not the larger (V, H) product,
-        HH[n:] *= -scale  # and negate the negative phase: VV.T @ HH = <vh>_pos - <vh>_neg
+        HH[n:] *= -scale  # and negate the negatives: VV.T @ HH = scale (<vh>_pos - <vh>_neg)
+        signs = self._buf("signs", (2 * n,))
+        signs[:n], signs[n:] = 1.0, -1.0
+        gb = signs @ VV  # sum(v_pos) - sum(v_neg), as one matrix-vector product
+        gb *= scale
+        gc = HH.sum(axis=0)
         gW = self._buf("GW", (V, H))
         xp.matmul(VV.T, HH, out=gW)
         if plain_sgd:
             W += gW
-            self.b_ += self.learning_rate * gb
-            self.c_ += self.learning_rate * gc
+            self.b_ += gb
+            self.c_ += gc
         else:
             self._apply(gW, gb, gc)
 

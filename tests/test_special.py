@@ -73,3 +73,10 @@ def test_bernoulli_with_float64_uniforms_draws_the_same_states_at_either_precisi
     assert S32.dtype == np.float32 and S64.dtype == np.float64
     # equal except where rounding P to float32 moved it across the uniform (never here)
     np.testing.assert_array_equal(S32, S64)
+
+
+def test_in_place_sigmoid_adds_the_bias_along_the_last_axis():
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    bias = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    expected = special.sigmoid(x.astype(np.float64) + bias)
+    np.testing.assert_allclose(special.sigmoid_(x.copy(), bias), expected, rtol=1e-6)
