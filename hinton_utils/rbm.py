@@ -712,6 +712,22 @@ class RBM:
                 frames.append(pv)
         return xp.stack(frames) if marks else v
 
+    def fantasy_particles(self) -> Any:
+        """What the persistent chains show now: ``p(v | h_chain)``, one row per chain.
+
+        Persistent CD keeps one Gibbs chain per batch row running across weight
+        updates (Tieleman's "fantasy particles"). Learning keeps raising the energy
+        wherever these chains sit, which pushes them on to other modes, so they
+        explore far more than a chain run on the frozen model does.
+        """
+        self._check_fitted()
+        if self.method != "pcd":
+            raise ValueError(
+                f"fantasy_particles needs method='pcd' (persistent chains); this RBM uses "
+                f"method={self.method!r}"
+            )
+        return sigmoid(self.chain_ @ self.W_.T + self.b_)
+
     def sample(self, n_samples: int, n_steps: int, rng: Any, *, init: Any = None) -> Any:
         """Draw ``n_samples`` binary visible vectors after ``n_steps`` Gibbs steps.
 

@@ -215,6 +215,21 @@ def test_float32_pcd_loop_learns_and_score_falls_back_to_pseudo_likelihood():
     assert after > before + 3.0
 
 
+def test_fantasy_particles_are_the_visible_probabilities_of_the_persistent_chains():
+    X = (np.random.default_rng(0).random((40, 6)) < 0.5).astype(float)
+    model = rbm.RBM(4, method="pcd", batch_size=10, n_epochs=3, rng=0).fit(X)
+    P = model.fantasy_particles()
+    assert P.shape == (10, 6)  # one chain per batch row
+    h = model.chain_
+    assert set(np.unique(h)) <= {0.0, 1.0}
+    expected = 1 / (1 + np.exp(-(h @ model.W_.T + model.b_)))
+    np.testing.assert_allclose(P, expected, rtol=1e-6)  # float32 model
+    with pytest.raises(ValueError, match="method='pcd'"):
+        rbm.RBM(4, method="cd", n_epochs=1, rng=0).fit(X).fantasy_particles()
+    with pytest.raises(RuntimeError, match="not fitted"):
+        rbm.RBM(4, method="pcd", rng=0).fantasy_particles()
+
+
 def test_partial_fit_rejects_oversized_pcd_batches_and_bad_input():
     model = rbm.RBM(4, method="pcd", batch_size=5, rng=0)
     X = (np.random.default_rng(0).random((10, 6)) < 0.5).astype(float)
