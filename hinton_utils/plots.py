@@ -95,7 +95,9 @@ def image_grid(
         r, c = divmod(k, n_cols)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
         canvas[top : top + h, left : left + w] = img.reshape(h, w)
-    ax.imshow(canvas, cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
+    # grey gaps, so that tiles stay apart even where images are white at their edges
+    tiles_cmap = mpl.colormaps.get_cmap(cmap).with_extremes(bad="0.6")
+    ax.imshow(canvas, cmap=tiles_cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
     ax.set_axis_off()
     return ax
 

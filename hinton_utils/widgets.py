@@ -71,6 +71,10 @@ def _render(fig: Any, draw: Callable[[Any, Any], None], value: Any, label: str, 
     fig.clear()
     draw(fig, value)
     fig.suptitle(f"{label} = {fmt.format(value)}", fontsize=10)
+    # Fit axis labels and the title inside the fixed frame (they were cut off);
+    # axes placed by hand (fig.add_axes) keep their places.
+    if fig.axes and all(ax.get_subplotspec() is not None for ax in fig.axes):
+        fig.tight_layout()
 
 
 def interactive(
