@@ -714,12 +714,20 @@ def percept_reversals(trace: Any, threshold: float = 0.5) -> Any:
     threshold = check_real(threshold, "threshold", low=0.0, high=1.0, low_open=True)
     single = m.ndim == 1
     m = m[:, None] if single else m
-    label = xp.where(m >= threshold, 1, xp.where(m <= -threshold, -1, 0))
-    t = xp.arange(m.shape[0])[:, None]
-    last = xp.maximum.accumulate(xp.where(label != 0, t, -1), axis=0)  # last decided sweep
-    held = xp.where(last >= 0, xp.take_along_axis(label, xp.maximum(last, 0), axis=0), 0)
-    flips = (held[1:] * held[:-1]) < 0
-    counts = flips.sum(axis=0).astype("int64")
+    A, Bv = m >= threshold, m <= -threshold  # decided sweeps: interpretation A or B
+    # Reversals = runs of one decided percept - 1, ignoring the undecided sweeps
+    # between them. Within a run of A no B sweep intervenes, so the count of B
+    # sweeps so far is constant, and it grows from one run of A to the next: the
+    # runs of A are the distinct values of that count at A sweeps (and vice versa).
+    # Only cumsum and scatter: this runs on CuPy, which lacks maximum.accumulate.
+    n_sweeps, n_chains = m.shape
+    chain = xp.broadcast_to(xp.arange(n_chains), m.shape)
+    runs = xp.zeros(n_chains, dtype="int64")
+    for this, other in ((A, Bv), (Bv, A)):
+        seen = xp.zeros((n_sweeps + 1, n_chains), dtype=bool)
+        seen[xp.cumsum(other, axis=0)[this], chain[this]] = True
+        runs += seen.sum(axis=0)
+    counts = xp.maximum(runs - 1, 0)
     return counts[0] if single else counts
 
 

@@ -333,3 +333,37 @@ def test_same_seed_same_samples():
     a = S.sample(W0, b0, 10, 10, 42)
     c = S.sample(W0, b0, 10, 10, 42)
     np.testing.assert_array_equal(a, c)
+
+
+def _reversals_by_hand(trace, threshold):
+    held, flips = 0, 0
+    for x in trace:
+        label = 1 if x >= threshold else (-1 if x <= -threshold else 0)
+        if label and held and label != held:
+            flips += 1
+        held = label or held
+    return flips
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 4),
+    st.integers(0, 10_000),
+    st.sampled_from([0.25, 0.5, 1.0]),
+)
+def test_percept_reversals_match_a_step_by_step_count(n_sweeps, n_chains, seed, threshold):
+    g = np.random.default_rng(seed)
+    trace = g.choice([-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0], size=(n_sweeps, n_chains))
+    got = S.percept_reversals(trace, threshold)
+    assert got.dtype == np.int64
+    expected = [_reversals_by_hand(trace[:, c], threshold) for c in range(n_chains)]
+    np.testing.assert_array_equal(got, expected)
+    assert int(S.percept_reversals(trace[:, 0], threshold)) == expected[0]
+
+
+@pytest.mark.gpu
+def test_percept_reversals_agree_on_cupy_and_numpy(on_both_backends):
+    trace = np.random.default_rng(0).choice([-1.0, -0.3, 0.0, 0.3, 1.0], size=(300, 6))
+    cpu, gpu = on_both_backends(lambda xp: S.percept_reversals(xp.asarray(trace)))
+    np.testing.assert_array_equal(cpu, gpu)
