@@ -1,4 +1,4 @@
-"""Train the same MLP with hinton_utils.autodiff and with scikit-learn; compare speed and accuracy.
+"""Train the same MLP with hinton_utils.core.autodiff and with scikit-learn; compare speed and accuracy.
 
 Both sides get the same data (float32), architecture (one ReLU hidden layer),
 Glorot-uniform initialisation, optimiser (Adam or plain SGD), learning rate,
@@ -27,8 +27,8 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 import hinton_utils as hu
-from hinton_utils import nn, optim
-from hinton_utils.autodiff import Tensor, no_grad
+from hinton_utils.core import nn, optim
+from hinton_utils.core.autodiff import Tensor, no_grad
 
 
 def load(name: str, n_test: int) -> tuple[np.ndarray, ...]:
@@ -43,7 +43,7 @@ def run_ours(Xtr, ytr, Xte, yte, args, seed):
         opt = optim.Adam(net.parameters(), lr=args.lr)
     else:
         opt = optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
-    gen = hu.backend.rng(seed + 1)
+    gen = hu.core.backend.rng(seed + 1)
     start = time.perf_counter()
     for _ in range(args.epochs):
         nn.train_epoch(net, opt, Xtr, ytr, batch_size=args.batch_size, rng=gen)
@@ -109,7 +109,9 @@ def main() -> None:
         f"relu, {args.solver} lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs, "
         f"{args.repeats} repeats, float32, {args.threads} BLAS thread(s)"
     )
-    print(f"hinton_utils.autodiff: {1e3 * ours:7.2f} ms/epoch  test acc {np.mean(ours_acc):.4f}")
+    print(
+        f"hinton_utils.core.autodiff: {1e3 * ours:7.2f} ms/epoch  test acc {np.mean(ours_acc):.4f}"
+    )
     print(
         f"scikit-learn         : {1e3 * theirs:7.2f} ms/epoch  test acc {np.mean(theirs_acc):.4f}"
     )

@@ -1,20 +1,29 @@
 """hinton_utils: the code behind The Hinton Notebooks.
 
-One module per idea (``hebb``, ``hopfield``, ...), one ``backend`` that picks
-NumPy or CuPy, one ``data`` module, and ``plots``/``widgets`` for figures and
-demos. Submodules load on first use, so ``import hinton_utils as hu`` is cheap
-and ``hu.hebb.oja(...)`` just works.
+``core`` is the floor every chapter stands on (the NumPy/CuPy backend, argument
+checks, special functions, binary units, the autodiff engine, layers, optimisers,
+the estimator contract). Above it, one module per chapter idea (``hebb``,
+``hopfield``, ...), the bundled ``data``, and ``plots``/``widgets`` for figures
+and demos. Submodules load on first use, so ``import hinton_utils as hu`` is
+cheap and ``hu.hebb.oja(...)`` just works; ``dir(hu)`` lists them all.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
-from . import backend
+from .core import backend as _backend
+
+_SUBMODULES = sorted(
+    path.stem
+    for path in Path(__file__).parent.iterdir()
+    if (path.suffix == ".py" and not path.stem.startswith("_")) or (path / "__init__.py").exists()
+)
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "backend", "setup"]
+__all__ = ["__version__", "setup"]
 
 
 def setup(seed: int = 0, backend_name: str | None = None) -> Any:
@@ -24,11 +33,11 @@ def setup(seed: int = 0, backend_name: str | None = None) -> Any:
     deterministic: all randomness in a chapter flows from the Generator it returns.
     """
     if backend_name is not None:
-        backend.use(backend_name)
+        _backend.use(backend_name)
     from . import plots  # matplotlib is imported only when a chapter starts
 
     plots.use_book_style()
-    return backend.rng(seed)
+    return _backend.rng(seed)
 
 
 def __getattr__(attr: str) -> Any:
@@ -39,3 +48,8 @@ def __getattr__(attr: str) -> Any:
         if err.name == f"{__name__}.{attr}":
             raise AttributeError(f"module {__name__!r} has no attribute {attr!r}") from None
         raise
+
+
+def __dir__() -> list[str]:
+    # Tab completion lists the submodules that __getattr__ loads on first use.
+    return sorted({*globals(), *_SUBMODULES})

@@ -1,4 +1,4 @@
-"""Boltzmann machines (Ackley, Hinton & Sejnowski 1985): learning by wake and sleep.
+"""Chapter 05: Boltzmann machines (Ackley, Hinton & Sejnowski 1985): learning by wake and sleep.
 
 A Boltzmann machine is a network of stochastic binary units with symmetric
 weights ``W`` (zero diagonal) and biases ``b``. A joint state ``s`` has energy
@@ -35,10 +35,10 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import backend as B
 from . import stochastic
-from ._special import logsumexp, sigmoid
-from .validation import check_array, check_choice, check_int, check_real
+from .core import backend as B
+from .core.special import logsumexp, sigmoid
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "ANNEALING_SCHEDULE_1985",

@@ -6,7 +6,7 @@ problems are generated; full MNIST is read from IDX files the reader already
 has, and only after their SHA-256 checksums match.
 
 All loaders return NumPy arrays on the host (move them to a GPU with
-``hinton_utils.backend.asarray``). Shapes, dtypes and ranges:
+``hinton_utils.core.backend.asarray``). Shapes, dtypes and ranges:
 
 ==========================  ===================  ========  ==================
 function                    X shape              dtype     values
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import as_generator, asnumpy
-from .validation import check_int
+from .core.backend import as_generator, asnumpy
+from .core.validation import check_int
 
 __all__ = [
     "MNIST_SHA256",

@@ -1,4 +1,4 @@
-"""Deep belief nets: greedy stacking of RBMs and the variational bound (Hinton, Osindero & Teh 2006).
+"""Chapter 11: Deep belief nets: greedy stacking of RBMs and the variational bound (Hinton, Osindero & Teh 2006).
 
 A DBN with layers ``v = h0, h1, ..., hL`` is a *hybrid* model: the top two
 layers form an RBM (an undirected prior over ``h_{L-1}``), and every layer
@@ -29,7 +29,7 @@ What lives here:
 * the :class:`DBN` estimator (greedy CD training with :class:`hinton_utils.rbm.RBM`,
   mean-field ``transform``, ``sample`` from the top RBM down, exact ``score``);
 * the labels experiment: :func:`softmax_regression`, :func:`fine_tune`
-  (backpropagation through the unrolled stack with :mod:`hinton_utils.autodiff`)
+  (backpropagation through the unrolled stack with :mod:`hinton_utils.core.autodiff`)
   and :func:`label_scarcity_experiment`.
 """
 
@@ -37,11 +37,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend as B
-from . import nn, optim, rbm
-from ._special import bernoulli, logsumexp, sigmoid, softplus
-from .autodiff import Tensor, no_grad
-from .validation import check_array, check_choice, check_int, check_real
+from . import rbm
+from .core import backend as B
+from .core import nn, optim
+from .core.autodiff import Tensor, no_grad
+from .core.special import bernoulli, logsumexp, sigmoid, softplus
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "DBN",
@@ -524,7 +525,7 @@ def fine_tune(
     (widths ``hidden``) starts from a random Xavier initialisation.
 
     Returns:
-        The trained :class:`hinton_utils.nn.MLP` (float32, sigmoid units).
+        The trained :class:`hinton_utils.core.nn.MLP` (float32, sigmoid units).
     """
     X = check_array(X, "X", ndim=2, dtype="float32")
     y = check_array(y, "y", shape=(X.shape[0],))

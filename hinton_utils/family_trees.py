@@ -1,6 +1,6 @@
 """Chapter 06: backpropagation, the 1986 family trees, and why gradients beat mutation.
 
-Three pieces, all trained with :mod:`hinton_utils.autodiff` and :mod:`hinton_utils.optim`:
+Three pieces, all trained with :mod:`hinton_utils.core.autodiff` and :mod:`hinton_utils.core.optim`:
 
 1. **The family trees** of Rumelhart, Hinton & Williams (1986) and Hinton (1986):
    two isomorphic trees of 12 people (English and Italian), 12 kinship relations,
@@ -23,11 +23,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import autodiff as ad
-from . import backend as B
-from .autodiff import Tensor, no_grad
-from .optim import SGD, Adam
-from .validation import check_array, check_int, check_real
+from .core import autodiff as ad
+from .core import backend as B
+from .core import functional
+from .core.autodiff import Tensor, no_grad
+from .core.optim import SGD, Adam
+from .core.validation import check_array, check_int, check_real
 
 __all__ = [
     "ENGLISH",
@@ -433,13 +434,13 @@ class FamilyTreeNet:
         opt = Adam(list(self.params.values()), lr=lr, weight_decay=weight_decay)
         for step in range(n_steps):
             logits, _ = self._forward(persons, relations)
-            loss = -(ad.log_softmax(logits, axis=-1) * W).sum()
+            loss = -(functional.log_softmax(logits, axis=-1) * W).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
             if step % record_every == 0 or step == n_steps - 1:
                 with no_grad():
-                    lp = ad.log_softmax(logits.detach(), axis=-1).data
+                    lp = functional.log_softmax(logits.detach(), axis=-1).data
                 self.loss_history.append(-(lp * W).sum(axis=(1, 2)))
         return self
 
@@ -448,7 +449,7 @@ class FamilyTreeNet:
         persons, relations = self._check_queries(persons, relations)
         with no_grad():
             logits, _ = self._forward(persons, relations)
-            return ad.softmax(logits, axis=-1).data
+            return functional.softmax(logits, axis=-1).data
 
     def person_features(self) -> Any:
         """Activations of the 6 person units for each of the 24 people: (n_nets, 24, 6)."""
@@ -541,8 +542,8 @@ def backprop_gradient(params: Any, X: Any, y: Any) -> tuple[list[Any], dict[str,
     ts = [Tensor(p, requires_grad=True) for p in params]
     h = Tensor(X.astype(params[0].dtype, copy=False))
     for i in range(0, len(ts) - 2, 2):
-        h = ad.tanh(ad.linear(h, ts[i], ts[i + 1]))
-    loss = ad.cross_entropy(ad.linear(h, ts[-2], ts[-1]), y)
+        h = ad.tanh(functional.linear(h, ts[i], ts[i + 1]))
+    loss = functional.cross_entropy(functional.linear(h, ts[-2], ts[-1]), y)
     loss.backward()
     return [t.grad for t in ts], {"forward": 1, "backward": 1}
 
@@ -695,8 +696,8 @@ def time_to_loss(
         t0 = time.perf_counter()
         steps, reached = 0, False
         while steps < max_forward:
-            loss = ad.cross_entropy(
-                ad.linear(ad.tanh(ad.linear(xt, ts[0], ts[1])), ts[2], ts[3]), y
+            loss = functional.cross_entropy(
+                functional.linear(ad.tanh(functional.linear(xt, ts[0], ts[1])), ts[2], ts[3]), y
             )
             steps += 1
             if float(loss.data) < target_loss:

@@ -1,4 +1,4 @@
-"""Fast weights: a decaying Hebbian memory on a second, faster time scale.
+"""Chapter 02: Fast weights: a decaying Hebbian memory on a second, faster time scale.
 
 Ordinary ("slow") weights change slowly and hold long-term knowledge; neuron
 activities change fast and hold the present. Fast weights sit in between: they
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend as B
-from .validation import check_array, check_int, check_real
+from .core import backend as B
+from .core.validation import check_array, check_int, check_real
 
 __all__ = [
     "OPS",

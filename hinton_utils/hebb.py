@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import backend as B
-from .validation import check_array, check_choice, check_int, check_real
+from .core import backend as B
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "HebbAntiHebbResult",

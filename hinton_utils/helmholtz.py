@@ -1,4 +1,4 @@
-"""The Helmholtz machine and the wake-sleep algorithm (Hinton, Dayan, Frey & Neal 1995).
+"""Chapter 09: the Helmholtz machine and the wake-sleep algorithm (Hinton, Dayan, Frey & Neal 1995).
 
 A Helmholtz machine is two networks over the same layers of stochastic binary
 units. Layers are numbered bottom-up: layer 0 is the visible units, layer
@@ -42,9 +42,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import backend as B
-from ._special import bernoulli, logsumexp, sigmoid, softplus
-from .validation import check_array, check_int, check_real
+from .core import backend as B
+from .core.special import bernoulli, logsumexp, sigmoid, softplus
+from .core.validation import check_array, check_int, check_real
 
 __all__ = [
     "MAX_ENUMERATED_HIDDEN",

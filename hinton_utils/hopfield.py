@@ -1,4 +1,4 @@
-"""Hopfield networks: energy, asynchronous settling and content-addressable memory.
+"""Chapter 03: Hopfield networks: energy, asynchronous settling and content-addressable memory.
 
 A Hopfield net (Hopfield 1982) is a set of binary units joined by *symmetric*
 weights with no self-connections. Every global state ``s`` (a *configuration*)
@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import backend as B
+from .core import backend as B
+from .core.validation import check_array, check_choice, check_int, check_real
 from .hebb import outer_product_memory
-from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "UNITS",

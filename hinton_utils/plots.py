@@ -1,7 +1,7 @@
 """Figures shared by the chapters. Kernels never draw; this module only plots.
 
 Everything here takes NumPy or CuPy arrays and converts with
-:func:`hinton_utils.backend.asnumpy` before drawing.
+:func:`hinton_utils.core.backend.asnumpy` before drawing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .backend import asnumpy
+from .core.backend import asnumpy
 
 __all__ = ["hinton_diagram", "image_grid", "use_book_style"]
 
@@ -142,21 +142,21 @@ def necker_cube(ax: Any, percept: float = 0.0, *, colors: tuple[str, str] = ("C0
     return ax
 
 
-def percept_panel(fig: Any, trace: Any, threshold: float = 0.5) -> Any:
+def percept_panel(fig: Any, trace: Any, n_reversals: int, threshold: float = 0.5) -> Any:
     """Draw a Necker-cube percept trace beside the cube it ended in (chapter 04's demo).
 
     Args:
         fig: a matplotlib Figure to draw on (two axes are added).
         trace: percepts ``m`` over sweeps for one network, shape ``(n_sweeps,)``.
-        threshold: the hysteresis level used to count reversals.
+        n_reversals: how many reversals the trace holds
+            (``stochastic.percept_reversals(trace, threshold)``), for the title.
+        threshold: the hysteresis level the reversals were counted with (shaded).
 
     Returns:
         The two axes ``(trace_axis, cube_axis)``.
     """
-    from .stochastic import percept_reversals
-
     m = np.asarray(asnumpy(trace), dtype=float).ravel()
-    n_rev = int(percept_reversals(m, threshold))
+    n_rev = int(n_reversals)
     ax, cube = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
     fig.subplots_adjust(top=0.78, bottom=0.18, left=0.1, right=0.98, wspace=0.1)
     ax.plot(m, lw=0.6, color="C0")

@@ -1,4 +1,4 @@
-"""Restricted Boltzmann machines and contrastive divergence (Hinton 2002).
+"""Chapter 10: Restricted Boltzmann machines and contrastive divergence (Hinton 2002).
 
 An RBM has binary visible units ``v`` (length V) and binary hidden units ``h``
 (length H), connected only across the two layers by weights ``W`` (V x H), with
@@ -42,9 +42,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import backend as B
-from ._special import bernoulli, bernoulli_, logsumexp, sigmoid, sigmoid_, softplus
-from .validation import check_array, check_choice, check_int, check_real
+from .core import backend as B
+from .core.special import bernoulli, bernoulli_, logsumexp, sigmoid, sigmoid_, softplus
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "RBM",

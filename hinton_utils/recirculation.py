@@ -26,7 +26,7 @@ the sign is flipped (new minus old): :func:`timing_window`.
 Everything else here is the comparison: the exact gradient of the
 reconstruction error (:func:`reconstruction_gradient`), the cosine between the
 two (:func:`update_cosines`), a backprop autoencoder of the same shape built on
-:mod:`hinton_utils.autodiff` (:class:`BackpropAutoencoder`) and PCA
+:mod:`hinton_utils.core.autodiff` (:class:`BackpropAutoencoder`) and PCA
 (:func:`pca_reconstruct`).
 """
 
@@ -36,11 +36,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from . import autodiff as ad
-from . import backend as B
-from . import nn, optim
-from ._special import sigmoid
-from .validation import check_array, check_choice, check_int, check_real
+from .core import autodiff as ad
+from .core import backend as B
+from .core import functional, nn, optim
+from .core.special import sigmoid
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "PARAM_KEYS",
@@ -438,7 +438,7 @@ class RecirculationAutoencoder(_Autoencoder):
 
 
 class BackpropAutoencoder(_Autoencoder):
-    """The same autoencoder trained by backpropagation (:mod:`hinton_utils.autodiff`).
+    """The same autoencoder trained by backpropagation (:mod:`hinton_utils.core.autodiff`).
 
     It minimises ``E = ½ · mean over the batch of Σᵢ (xᵢ − x̂ᵢ)²``, the error whose
     gradient :func:`reconstruction_gradient` computes, with plain SGD (``"sgd"``)
@@ -494,7 +494,7 @@ class BackpropAutoencoder(_Autoencoder):
                 hist["test_error"].append(self.score(X_test))
 
         def loss(out: ad.Tensor, target: Any) -> ad.Tensor:
-            return ad.mse(out, target, reduction="sum") * (0.5 / out.shape[0])
+            return functional.mse(out, target, reduction="sum") * (0.5 / out.shape[0])
 
         def model(x: ad.Tensor) -> ad.Tensor:
             out = dec(ad.sigmoid(enc(x)))

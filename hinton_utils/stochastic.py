@@ -1,4 +1,4 @@
-"""Stochastic binary units, temperature and thermal equilibrium (Hinton & Sejnowski 1983).
+"""Chapter 04: Stochastic binary units, temperature and thermal equilibrium (Hinton & Sejnowski 1983).
 
 A network of 0/1 units with symmetric weights ``W`` (zero diagonal) and biases
 ``b`` gives every joint state ``s`` an energy
@@ -32,9 +32,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import backend as B
-from ._special import sigmoid
-from .validation import check_array, check_choice, check_int, check_real
+from .core import backend as B
+from .core.special import sigmoid
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "MAX_ENUMERATED_UNITS",

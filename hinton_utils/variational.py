@@ -30,9 +30,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import backend as B
-from ._special import logsumexp
-from .validation import check_array, check_choice, check_int, check_real
+from .core import backend as B
+from .core.special import logsumexp
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "EMHistory",

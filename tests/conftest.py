@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from hinton_utils import backend as B
+from hinton_utils.core import backend as B
 
 
 def _gpu_reason() -> str | None:

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.signal import correlate2d
 
-from hinton_utils import autodiff as ad
-from hinton_utils.autodiff import Tensor
+from hinton_utils.core import autodiff as ad
+from hinton_utils.core import functional
+from hinton_utils.core.autodiff import Tensor
 
 RTOL, ATOL = 1e-6, 1e-8
 FAST = settings(max_examples=12, deadline=None)
@@ -29,7 +30,7 @@ pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, 
 
 
 def assert_gradients_match(f, arrays, seed=0):
-    analytic, numeric = ad.gradcheck(f, arrays, rng=seed)
+    analytic, numeric = functional.gradcheck(f, arrays, rng=seed)
     for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         assert a.shape == np.shape(arrays[i])
         np.testing.assert_allclose(a, n, rtol=RTOL, atol=ATOL, err_msg=f"input {i}")
@@ -139,7 +140,7 @@ def test_indexing_slices_and_repeated_rows(n_rows, n_cols, seed):
     x = normal(seed, (n_rows, n_cols))
     rows = np.random.default_rng(seed).integers(0, n_rows, size=7)  # repeats are likely
     assert_gradients_match(lambda t: t[rows], [x], seed)
-    assert_gradients_match(lambda t: ad.embedding(t, rows.reshape(7, 1)), [x], seed)
+    assert_gradients_match(lambda t: functional.embedding(t, rows.reshape(7, 1)), [x], seed)
     assert_gradients_match(lambda t: t[1:, ::2] * 2.0, [x], seed)
     assert_gradients_match(lambda t: t[rows, rows % n_cols], [x], seed)
     assert_gradients_match(lambda t: t[-1], [x], seed)
@@ -147,7 +148,7 @@ def test_indexing_slices_and_repeated_rows(n_rows, n_cols, seed):
 
 def test_embedding_gradient_adds_up_repeated_indices():
     table = Tensor(np.zeros((4, 2)), requires_grad=True)
-    ad.embedding(table, np.array([[1, 1], [3, 1]])).sum().backward()
+    functional.embedding(table, np.array([[1, 1], [3, 1]])).sum().backward()
     np.testing.assert_array_equal(table.grad, [[0, 0], [3, 3], [0, 0], [1, 1]])
 
 
@@ -173,8 +174,10 @@ def test_concatenate_and_stack(sizes, axis, seed):
 def test_matmul_2d_batched_and_linear(n, k, m, batch, seed):
     a, b, bias = normal(seed, (n, k)), normal(seed + 1, (k, m)), normal(seed + 2, (m,))
     assert_gradients_match(lambda x, y: x @ y, [a, b], seed)
-    assert_gradients_match(ad.linear, [a, b, bias], seed)
-    np.testing.assert_allclose(ad.linear(Tensor(a), Tensor(b), Tensor(bias)).data, a @ b + bias)
+    assert_gradients_match(functional.linear, [a, b, bias], seed)
+    np.testing.assert_allclose(
+        functional.linear(Tensor(a), Tensor(b), Tensor(bias)).data, a @ b + bias
+    )
     batched = normal(seed + 3, (batch, n, k))
     assert_gradients_match(lambda x, y: x @ y, [batched, b], seed)  # b broadcast over batch
 
@@ -185,27 +188,31 @@ def test_softmax_family_and_losses(n, k, seed):
     z = normal(seed, (n, k), 2.0)
     labels = np.random.default_rng(seed).integers(0, k, size=n)
     soft = np.random.default_rng(seed + 1).dirichlet(np.ones(k), size=n)
-    assert_gradients_match(ad.log_softmax, [z], seed)
-    assert_gradients_match(lambda t: ad.log_softmax(t, axis=0), [z], seed)
-    assert_gradients_match(ad.softmax, [z], seed)
-    assert_gradients_match(lambda t: ad.cross_entropy(t, labels), [z], seed)
-    assert_gradients_match(lambda t: ad.cross_entropy(t, soft, reduction="sum"), [z], seed)
+    assert_gradients_match(functional.log_softmax, [z], seed)
+    assert_gradients_match(lambda t: functional.log_softmax(t, axis=0), [z], seed)
+    assert_gradients_match(functional.softmax, [z], seed)
+    assert_gradients_match(lambda t: functional.cross_entropy(t, labels), [z], seed)
+    assert_gradients_match(lambda t: functional.cross_entropy(t, soft, reduction="sum"), [z], seed)
     targets01 = (np.random.default_rng(seed).random((n, k)) > 0.5).astype(float)
-    assert_gradients_match(lambda t: ad.binary_cross_entropy_with_logits(t, targets01), [z], seed)
+    assert_gradients_match(
+        lambda t: functional.binary_cross_entropy_with_logits(t, targets01), [z], seed
+    )
     y = normal(seed + 2, (n, k))
-    assert_gradients_match(lambda t, u: ad.mse(t, u), [z, y], seed)
+    assert_gradients_match(lambda t, u: functional.mse(t, u), [z, y], seed)
     # The values are the textbook formulas.
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(ad.softmax(Tensor(z)).data, p)
-    ce = ad.cross_entropy(Tensor(z), labels).item()
+    np.testing.assert_allclose(functional.softmax(Tensor(z)).data, p)
+    ce = functional.cross_entropy(Tensor(z), labels).item()
     assert ce == pytest.approx(-np.mean(np.log(p[np.arange(n), labels])))
-    assert ad.cross_entropy(Tensor(z), soft, "sum").item() == pytest.approx(
+    assert functional.cross_entropy(Tensor(z), soft, "sum").item() == pytest.approx(
         -(soft * np.log(p)).sum()
     )
     s = 1 / (1 + np.exp(-z))
     bce = -np.mean(targets01 * np.log(s) + (1 - targets01) * np.log(1 - s))
-    assert ad.binary_cross_entropy_with_logits(Tensor(z), targets01).item() == pytest.approx(bce)
-    assert ad.mse(Tensor(z), y).item() == pytest.approx(np.mean((z - y) ** 2))
+    assert functional.binary_cross_entropy_with_logits(
+        Tensor(z), targets01
+    ).item() == pytest.approx(bce)
+    assert functional.mse(Tensor(z), y).item() == pytest.approx(np.mean((z - y) ** 2))
 
 
 @settings(max_examples=8, deadline=None)
@@ -222,8 +229,8 @@ def test_conv2d(n, c, f, kh, kw, padding, seed):
     x = normal(seed, (n, c, 5, 4))
     w = normal(seed + 1, (f, c, kh, kw))
     b = normal(seed + 2, (f,))
-    assert_gradients_match(lambda a, k, bb: ad.conv2d(a, k, bb, padding), [x, w, b], seed)
-    out = ad.conv2d(Tensor(x), Tensor(w), Tensor(b), padding).data
+    assert_gradients_match(lambda a, k, bb: functional.conv2d(a, k, bb, padding), [x, w, b], seed)
+    out = functional.conv2d(Tensor(x), Tensor(w), Tensor(b), padding).data
     # Against SciPy's cross-correlation, channel by channel.
     if padding == "same":
         top, left = (kh - 1) // 2, (kw - 1) // 2
@@ -248,8 +255,8 @@ def test_a_small_network_end_to_end():
     params = [rng.standard_normal(s) * 0.5 for s in [(2, 1, 3, 3), (2,), (8, 3), (3,)]]
 
     def loss(k, kb, w, wb):
-        h = ad.tanh(ad.conv2d(Tensor(x), k, kb, "valid")).reshape(6, 8)
-        return ad.cross_entropy(ad.linear(h, w, wb), labels)
+        h = ad.tanh(functional.conv2d(Tensor(x), k, kb, "valid")).reshape(6, 8)
+        return functional.cross_entropy(functional.linear(h, w, wb), labels)
 
     assert_gradients_match(loss, params)
 
@@ -263,7 +270,7 @@ def test_gradcheck_catches_a_wrong_gradient():
         return Tensor._make(t.data**2, (t,), backward, "wrong")
 
     x = normal(0, (3,))
-    analytic, numeric = ad.gradcheck(wrong_square, [x])
+    analytic, numeric = functional.gradcheck(wrong_square, [x])
     assert not np.allclose(analytic[0], numeric[0], rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(2 * analytic[0], numeric[0], rtol=RTOL)
 
@@ -328,19 +335,19 @@ def test_stable_at_extreme_inputs_without_warnings():
         t = Tensor(z, requires_grad=True)
         np.testing.assert_allclose(ad.sigmoid(t).data, [[0.0, 0.5, 1.0]])
         np.testing.assert_allclose(ad.softplus(t).data, [[0.0, np.log(2.0), 1000.0]])
-        np.testing.assert_allclose(ad.log_softmax(t).data, [[-2000.0, -1000.0, 0.0]])
-        loss = ad.cross_entropy(t, np.array([0]))
+        np.testing.assert_allclose(functional.log_softmax(t).data, [[-2000.0, -1000.0, 0.0]])
+        loss = functional.cross_entropy(t, np.array([0]))
         assert loss.item() == pytest.approx(2000.0)
         loss.backward()
         np.testing.assert_allclose(t.grad, [[-1.0, 0.0, 1.0]])
-        bce = ad.binary_cross_entropy_with_logits(Tensor(z), np.array([[1.0, 1.0, 0.0]]))
+        bce = functional.binary_cross_entropy_with_logits(Tensor(z), np.array([[1.0, 1.0, 0.0]]))
         assert bce.item() == pytest.approx((1000.0 + np.log(2.0) + 1000.0) / 3)
 
 
 def test_float32_stays_float32():
     x = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
     w = Tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
-    out = ad.cross_entropy(ad.relu(x @ w * 2.0 + 1.0), np.array([0, 1]))
+    out = functional.cross_entropy(ad.relu(x @ w * 2.0 + 1.0), np.array([0, 1]))
     assert out.dtype == np.float32
     out.backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
@@ -376,9 +383,9 @@ def test_matmul_and_linear_errors_name_both_shapes():
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         ad.matmul(Tensor(np.ones(3)), a)
     with pytest.raises(ValueError, match=r"linear shape mismatch.*\(3, 4\).*\(5, 2\)"):
-        ad.linear(a, b)
+        functional.linear(a, b)
     with pytest.raises(ValueError, match="bias must have shape"):
-        ad.linear(a, Tensor(np.ones((4, 2))), Tensor(np.ones(3)))
+        functional.linear(a, Tensor(np.ones((4, 2))), Tensor(np.ones(3)))
 
 
 def test_elementwise_and_shape_errors():
@@ -409,50 +416,50 @@ def test_elementwise_and_shape_errors():
 def test_loss_and_embedding_errors():
     z = Tensor(np.zeros((3, 4)))
     with pytest.raises(ValueError, match=r"targets must be class labels in \[0, 4\)"):
-        ad.cross_entropy(z, np.array([0, 1, 4]))
+        functional.cross_entropy(z, np.array([0, 1, 4]))
     with pytest.raises(ValueError, match=r"targets must have shape \(3,\)"):
-        ad.cross_entropy(z, np.array([0, 1]))
+        functional.cross_entropy(z, np.array([0, 1]))
     with pytest.raises(ValueError, match="targets given as distributions"):
-        ad.cross_entropy(z, np.ones((3, 2)) / 2)
+        functional.cross_entropy(z, np.ones((3, 2)) / 2)
     with pytest.raises(ValueError, match="logits must be 2-D"):
-        ad.cross_entropy(Tensor(np.zeros(3)), np.array([0]))
+        functional.cross_entropy(Tensor(np.zeros(3)), np.array([0]))
     with pytest.raises(ValueError, match="reduction must be one of"):
-        ad.cross_entropy(z, np.array([0, 1, 2]), reduction="max")
+        functional.cross_entropy(z, np.array([0, 1, 2]), reduction="max")
     with pytest.raises(ValueError, match="targets must lie in"):
-        ad.binary_cross_entropy_with_logits(z, np.full((3, 4), 2.0))
+        functional.binary_cross_entropy_with_logits(z, np.full((3, 4), 2.0))
     with pytest.raises(ValueError, match="target must have the prediction's shape"):
-        ad.mse(z, np.zeros((4, 3)))
+        functional.mse(z, np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 3\)"):
-        ad.embedding(Tensor(np.ones((3, 2))), np.array([0, 3]))
+        functional.embedding(Tensor(np.ones((3, 2))), np.array([0, 3]))
     with pytest.raises(TypeError, match="indices must be integers"):
-        ad.embedding(Tensor(np.ones((3, 2))), np.array([0.0]))
+        functional.embedding(Tensor(np.ones((3, 2))), np.array([0.0]))
     with pytest.raises(ValueError, match="table must be 2-D"):
-        ad.embedding(Tensor(np.ones(3)), np.array([0]))
+        functional.embedding(Tensor(np.ones(3)), np.array([0]))
 
 
 def test_conv2d_errors():
     x = Tensor(np.ones((1, 2, 5, 5)))
     with pytest.raises(ValueError, match=r"channel mismatch.*\(1, 2, 5, 5\).*\(3, 1, 3, 3\)"):
-        ad.conv2d(x, Tensor(np.ones((3, 1, 3, 3))))
+        functional.conv2d(x, Tensor(np.ones((3, 1, 3, 3))))
     with pytest.raises(ValueError, match="x must be 4-D"):
-        ad.conv2d(Tensor(np.ones((2, 5, 5))), Tensor(np.ones((3, 2, 3, 3))))
+        functional.conv2d(Tensor(np.ones((2, 5, 5))), Tensor(np.ones((3, 2, 3, 3))))
     with pytest.raises(ValueError, match="padding must be one of"):
-        ad.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding="full")
+        functional.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), padding="full")
     with pytest.raises(ValueError, match="larger than the images"):
-        ad.conv2d(x, Tensor(np.ones((3, 2, 6, 1))))
+        functional.conv2d(x, Tensor(np.ones((3, 2, 6, 1))))
     with pytest.raises(ValueError, match=r"bias must have shape \(3,\)"):
-        ad.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), Tensor(np.ones(2)))
+        functional.conv2d(x, Tensor(np.ones((3, 2, 3, 3))), Tensor(np.ones(2)))
 
 
 def test_gradient_check_helpers_refuse_float32_and_bad_eps():
     with pytest.raises(ValueError, match=r"arrays\[0\] must be float64"):
-        ad.gradcheck(ad.exp, [np.ones(2, dtype=np.float32)])
+        functional.gradcheck(ad.exp, [np.ones(2, dtype=np.float32)])
     with pytest.raises(ValueError, match=r"arrays\[0\] must be float64"):
-        ad.numerical_gradient(lambda t: t.sum(), [np.ones(2, dtype=np.float32)])
+        functional.numerical_gradient(lambda t: t.sum(), [np.ones(2, dtype=np.float32)])
     with pytest.raises(ValueError, match="eps must be > 0"):
-        ad.numerical_gradient(lambda t: t.sum(), [np.ones(2)], eps=0.0)
+        functional.numerical_gradient(lambda t: t.sum(), [np.ones(2)], eps=0.0)
     with pytest.raises(TypeError, match="rng must be"):
-        ad.gradcheck(ad.exp, [np.ones(2)], rng=None)
+        functional.gradcheck(ad.exp, [np.ones(2)], rng=None)
 
 
 # ------------------------------------------------------------------------ GPU
@@ -466,8 +473,10 @@ def test_same_gradients_on_cupy(on_both_backends):
     def grads(xp):
         W = Tensor(xp.asarray(w), requires_grad=True)
         K = Tensor(xp.asarray(k), requires_grad=True)
-        conv = ad.conv2d(Tensor(xp.asarray(img)), K, padding="same").sum()
-        loss = ad.cross_entropy(ad.tanh(Tensor(xp.asarray(x)) @ W), xp.asarray(labels)) + conv
+        conv = functional.conv2d(Tensor(xp.asarray(img)), K, padding="same").sum()
+        loss = (
+            functional.cross_entropy(ad.tanh(Tensor(xp.asarray(x)) @ W), xp.asarray(labels)) + conv
+        )
         loss.backward()
         return xp.concatenate([W.grad.ravel(), K.grad.ravel()])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 import hinton_utils
-from hinton_utils import backend as B
+from hinton_utils.core import backend as B
 
 # Modules allowed to import numpy themselves: the switch, host-side data and drawing.
 HOST_MODULES = {"backend", "data", "plots", "widgets"}
@@ -45,7 +44,7 @@ def test_cupy_request_fails_with_one_clear_error_where_unavailable():
 
 
 def test_environment_variable_selects_backend_at_import():
-    code = "import hinton_utils.backend as B; print(B.name())"
+    code = "import hinton_utils.core.backend as B; print(B.name())"
     env = {"HINTON_BACKEND": "numpy", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "numpy"
@@ -95,22 +94,94 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_kernels_never_import_numpy_or_cupy_directly():
+def _package_modules() -> dict[str, Path]:
+    """Every module of the package by dotted name relative to it ("hebb", "core.nn")."""
     package = Path(hinton_utils.__file__).parent
+    return {
+        ".".join(path.relative_to(package).with_suffix("").parts): path
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+
+
+def _package_imports(path: Path) -> set[str]:
+    """The package modules ``path`` imports, as dotted names relative to the package."""
+    package = Path(hinton_utils.__file__).parent
+    here = path.relative_to(package).parent.parts
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(here[: len(here) - (node.level - 1)])
+            elif node.module and node.module.startswith("hinton_utils"):
+                base, node_module = [], node.module.removeprefix("hinton_utils").lstrip(".")
+                found.update(
+                    ".".join([*node_module.split("."), a.name]) if node_module else a.name
+                    for a in node.names
+                )
+                if node_module:
+                    found.add(node_module)
+                continue
+            else:
+                continue
+            module = [*base, *(node.module.split(".") if node.module else [])]
+            if module:
+                found.add(".".join(module))
+            found.update(".".join([*module, a.name]) for a in node.names)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("hinton_utils."):
+                    found.add(a.name.removeprefix("hinton_utils."))
+    return found
+
+
+CHAPTER_MODULES = sorted(
+    name for name in _package_modules() if "." not in name and name not in HOST_MODULES
+)
+
+
+def test_kernels_never_import_numpy_or_cupy_directly():
     offenders = {}
-    for info in pkgutil.iter_modules([str(package)]):
-        if info.name in HOST_MODULES:
+    for name, path in _package_modules().items():
+        if name.split(".")[-1] in HOST_MODULES:
             continue
-        bad = _imported_modules(package / f"{info.name}.py") & {"numpy", "cupy"}
+        bad = _imported_modules(path) & {"numpy", "cupy"}
         if bad:
-            offenders[info.name] = sorted(bad)
-    assert not offenders, f"kernels must use hinton_utils.backend, not {offenders}"
+            offenders[name] = sorted(bad)
+    assert not offenders, f"kernels must use hinton_utils.core.backend, not {offenders}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in _package_modules() if n.startswith("core.")))
+def test_core_never_imports_a_chapter(name):
+    imported = _package_imports(_package_modules()[name])
+    chapters = {m for m in imported if m.split(".")[0] in CHAPTER_MODULES}
+    assert not chapters, f"core.{name} imports chapter modules {sorted(chapters)}"
+
+
+@pytest.mark.parametrize("name", ["plots", "widgets", "data"])
+def test_figures_and_data_never_import_a_chapter(name):
+    imported = _package_imports(_package_modules()[name])
+    chapters = {m for m in imported if m.split(".")[0] in CHAPTER_MODULES}
+    assert not chapters, f"{name} imports chapter modules {sorted(chapters)}"
+
+
+def test_every_chapter_module_says_which_chapter_it_serves():
+    import re
+
+    for name in CHAPTER_MODULES:
+        doc = importlib.import_module(f"hinton_utils.{name}").__doc__ or ""
+        assert re.match(r"Chapter \d\d: ", doc), f"{name}'s docstring must open 'Chapter NN: '"
 
 
 def test_every_module_imports_cleanly():
-    package = Path(hinton_utils.__file__).parent
-    for info in pkgutil.iter_modules([str(package)]):
-        importlib.import_module(f"hinton_utils.{info.name}")
+    for name in _package_modules():
+        importlib.import_module(f"hinton_utils.{name}")
+
+
+def test_dir_lists_the_lazy_submodules():
+    listed = dir(hinton_utils)
+    for name in [*CHAPTER_MODULES, "core", "data", "plots", "widgets"]:
+        assert name in listed
 
 
 def test_lazy_submodule_access_and_missing_attribute():

@@ -128,10 +128,10 @@ def test_family_net_gradient_matches_finite_differences():
         lp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
         return float(-(lp * W[None]).sum())
 
-    from hinton_utils import autodiff as ad
+    from hinton_utils.core import functional
 
     logits, _ = net._forward(p, r)
-    (-(ad.log_softmax(logits, axis=-1) * W[None]).sum()).backward()
+    (-(functional.log_softmax(logits, axis=-1) * W[None]).sum()).backward()
     for name in ("person", "relation", "central_p", "out_b"):
         t = net.params[name]
         flat = t.data.reshape(-1)

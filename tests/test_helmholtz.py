@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hinton_utils import autodiff as ad
 from hinton_utils import helmholtz as H
+from hinton_utils.core import autodiff as ad
+from hinton_utils.core import functional
 
 
 def random_params(sizes, seed, scale=1.0):
@@ -107,7 +108,7 @@ def numeric_gradients(params, keys, objective):
         q = dict(params, **{key: [next(arrays) for _ in range(n)] for key, n in zip(keys, counts)})
         return ad.Tensor(np.asarray(objective(q).sum()))
 
-    grads = iter(ad.numerical_gradient(f, [A for key in keys for A in params[key]]))
+    grads = iter(functional.numerical_gradient(f, [A for key in keys for A in params[key]]))
     return {key: [next(grads) for _ in range(n)] for key, n in zip(keys, counts)}
 
 

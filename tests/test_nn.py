@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hinton_utils import autodiff as ad
-from hinton_utils import data, nn, optim
-from hinton_utils.autodiff import Tensor
+from hinton_utils import data
+from hinton_utils.core import autodiff as ad
+from hinton_utils.core import nn, optim
+from hinton_utils.core.autodiff import Tensor
 
 
 def numeric_parameter_gradients(model, loss_fn, eps=1e-6):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hinton_utils import optim
-from hinton_utils.autodiff import Tensor
+from hinton_utils.core import optim
+from hinton_utils.core.autodiff import Tensor
 
 CURVATURE = np.array([1.0, 4.0])  # loss = ½ Σ a_i p_i², gradient a_i p_i
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hinton_utils import _special as special
+from hinton_utils.core import special
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

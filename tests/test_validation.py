@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hinton_utils.validation import check_array, check_choice, check_int, check_real
+from hinton_utils.core.validation import check_array, check_choice, check_int, check_real
 
 
 def test_check_array_accepts_and_converts():

@@ -3,7 +3,7 @@
 Every kernel in :mod:`hinton_utils` gets its array module from here instead of
 importing ``numpy`` itself, so the same code runs on a CPU or a GPU::
 
-    from hinton_utils import backend as B
+    from hinton_utils.core import backend as B
     xp = B.xp()                     # numpy, or cupy after B.use("cupy")
     rng = B.rng(0)                  # a Generator on the active backend
     W = xp.zeros((3, 3))
@@ -116,19 +116,40 @@ def rng(seed: int) -> Any:
     return _active.random.default_rng(int(seed))
 
 
+def _is_generator(obj: Any) -> bool:
+    """A NumPy or CuPy ``Generator`` (not the legacy ``RandomState``)."""
+    if isinstance(obj, numpy.random.Generator):
+        return True
+    cls = type(obj)
+    return cls.__name__ == "Generator" and cls.__module__.startswith("cupy")
+
+
 def as_generator(rng_or_seed: Any, name: str = "rng") -> Any:
     """Accept an explicit Generator or an int seed; refuse anything implicit.
 
     Randomness in the book is always explicit: there is no global seed, and
-    ``None`` is refused so that no result depends on hidden state.
+    ``None`` is refused so that no result depends on hidden state. The legacy
+    ``numpy.random.RandomState`` is refused too: its methods differ from a
+    Generator's (``random`` takes no ``dtype``, ``integers`` does not exist).
+
+    Raises:
+        TypeError: not an int and not a Generator (the message names ``name``).
+        ValueError: a negative seed.
     """
     if isinstance(rng_or_seed, (int, numpy.integer)) and not isinstance(rng_or_seed, bool):
+        if rng_or_seed < 0:
+            raise ValueError(f"{name} must be a seed >= 0 or a random Generator; got {rng_or_seed}")
         return rng(int(rng_or_seed))
-    if hasattr(rng_or_seed, "random") and hasattr(rng_or_seed, "standard_normal"):
+    if _is_generator(rng_or_seed):
         return rng_or_seed
+    hint = (
+        " (numpy.random.RandomState is the legacy API; pass numpy.random.default_rng(seed))"
+        if isinstance(rng_or_seed, numpy.random.RandomState)
+        else ""
+    )
     raise TypeError(
-        f"{name} must be an int seed or a random Generator (hinton_utils.backend.rng(seed)); "
-        f"got {type(rng_or_seed).__name__}"
+        f"{name} must be an int seed or a random Generator (hinton_utils.core.backend.rng(seed)); "
+        f"got {type(rng_or_seed).__name__}{hint}"
     )
 
 

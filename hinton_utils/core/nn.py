@@ -1,4 +1,4 @@
-"""Neural-network building blocks on top of :mod:`hinton_utils.autodiff`.
+"""Neural-network building blocks on top of :mod:`hinton_utils.core.autodiff`.
 
 A :class:`Module` owns :class:`Parameter` tensors (found by looking through its
 attributes, as in PyTorch) and maps input tensors to output tensors in
@@ -24,12 +24,9 @@ from typing import Any
 
 from . import autodiff as ad
 from . import backend as B
-from .autodiff import (
-    Tensor,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    mse,
-)
+from . import functional
+from .autodiff import Tensor
+from .functional import binary_cross_entropy_with_logits, cross_entropy, mse
 from .validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -229,7 +226,7 @@ class Linear(Module):
             x = Tensor(check_array(x, "x", ndim=2), dtype=self.weight.dtype)
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"x must have shape (n, {self.n_in}); got {x.shape}")
-        return ad.linear(x, self.weight, self.bias)
+        return functional.linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
         return f"Linear({self.n_in}, {self.n_out}, bias={self.bias is not None})"
@@ -253,7 +250,7 @@ class Embedding(Module):
         self.weight = Parameter(w.astype(_float_dtype(dtype)))
 
     def forward(self, indices: Any) -> Tensor:
-        return ad.embedding(self.weight, indices)
+        return functional.embedding(self.weight, indices)
 
     def __repr__(self) -> str:
         return f"Embedding({self.n_items}, {self.dim})"
@@ -412,7 +409,7 @@ def train_epoch(
 
     Args:
         model: maps a (batch, n_features) Tensor to predictions.
-        optimizer: anything with ``zero_grad()`` and ``step()`` (see :mod:`hinton_utils.optim`).
+        optimizer: anything with ``zero_grad()`` and ``step()`` (see :mod:`hinton_utils.core.optim`).
         X: inputs, (n, n_features); converted once to the model's dtype.
         y: targets indexed by row (class labels for cross-entropy, arrays for mse).
         batch_size: rows per update.
@@ -433,7 +430,7 @@ def train_epoch(
     total = 0.0
     model.train()
     for start in range(0, n, batch_size):
-        xb = Tensor._make(X[start : start + batch_size], (), None, "input")  # type: ignore[arg-type]
+        xb = Tensor.constant(X[start : start + batch_size], "input")
         out = loss(model(xb), y[start : start + batch_size])
         optimizer.zero_grad()
         out.backward()
