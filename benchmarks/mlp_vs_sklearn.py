@@ -40,9 +40,9 @@ def load(name: str, n_test: int) -> tuple[np.ndarray, ...]:
 def run_ours(Xtr, ytr, Xte, yte, args, seed):
     net = nn.MLP([Xtr.shape[1], args.hidden, 10], rng=seed, activation="relu", init="xavier")
     if args.solver == "adam":
-        opt = optim.Adam(net.parameters(), lr=args.lr)
+        opt = optim.Adam(net.parameters(), learning_rate=args.lr)
     else:
-        opt = optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
+        opt = optim.SGD(net.parameters(), learning_rate=args.lr, momentum=args.momentum)
     gen = hu.core.backend.rng(seed + 1)
     start = time.perf_counter()
     for _ in range(args.epochs):

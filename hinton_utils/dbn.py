@@ -553,7 +553,7 @@ def fine_tune(
         for lin, m in zip(net.linears, dbn.rbms_):
             lin.weight.data[...] = m.W_
             lin.bias.data[...] = m.c_
-    opt = optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    opt = optim.Adam(net.parameters(), learning_rate=learning_rate, weight_decay=weight_decay)
     for _ in range(n_epochs):
         nn.train_epoch(net, opt, X, y, batch_size=batch_size, rng=gen)
     return net

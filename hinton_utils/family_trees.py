@@ -431,7 +431,7 @@ class FamilyTreeNet:
         # target distributions, zeroed on held-out rows and divided by each net's count
         W = (T / T.sum(axis=1, keepdims=True)).astype(self.dtype)
         W = W[None] * (M / M.sum(axis=1, keepdims=True))[:, :, None]
-        opt = Adam(list(self.params.values()), lr=lr, weight_decay=weight_decay)
+        opt = Adam(list(self.params.values()), learning_rate=lr, weight_decay=weight_decay)
         for step in range(n_steps):
             logits, _ = self._forward(persons, relations)
             loss = -(functional.log_softmax(logits, axis=-1) * W).sum()
@@ -691,7 +691,7 @@ def time_to_loss(
         n_w = sum(int(p.size) for p in start)
         # backprop
         ts = [Tensor(p.copy(), requires_grad=True) for p in start]
-        opt = Adam(ts, lr=lr)
+        opt = Adam(ts, learning_rate=lr)
         xt = Tensor(X)
         t0 = time.perf_counter()
         steps, reached = 0, False
@@ -792,7 +792,7 @@ def train_symmetry(
     b1 = Tensor(xp.zeros((n_nets, 1, n_hidden)), requires_grad=True)
     W2 = Tensor(init_scale * gen.standard_normal((n_nets, n_hidden, 1)), requires_grad=True)
     b2 = Tensor(xp.zeros((n_nets, 1, 1)), requires_grad=True)
-    opt = SGD([W1, b1, W2, b2], lr=lr, momentum=momentum)
+    opt = SGD([W1, b1, W2, b2], learning_rate=lr, momentum=momentum)
     xt = Tensor(X)
     t = y[None, :, None]
     for _ in range(n_sweeps):

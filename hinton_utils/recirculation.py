@@ -478,9 +478,9 @@ class BackpropAutoencoder(_Autoencoder):
         dec.weight.data, dec.bias.data = p0["W_hv"], p0["b_v"]
         params = [enc.weight, enc.bias, dec.weight, dec.bias]
         opt = (
-            optim.SGD(params, lr=self.lr)
+            optim.SGD(params, learning_rate=self.lr)
             if self.optimizer == "sgd"
-            else optim.Adam(params, lr=self.lr)
+            else optim.Adam(params, learning_rate=self.lr)
         )
         self._layers = (enc, dec)
         hist: dict[str, list[float]] = {"train_error": []}

@@ -150,7 +150,7 @@ def test_an_mlp_learns_xor():
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     y = np.array([0, 1, 1, 0])
     net = nn.MLP([2, 8, 2], rng=0, activation="tanh", dtype="float64")
-    opt = optim.Adam(net.parameters(), lr=0.05)
+    opt = optim.Adam(net.parameters(), learning_rate=0.05)
     for _ in range(300):
         loss = nn.cross_entropy(net(Tensor(X)), y)
         opt.zero_grad()
@@ -164,14 +164,14 @@ def test_train_epoch_lowers_the_loss_on_digits():
     X, y = data.digits()
     X, y = X[:600], y[:600]
     net = nn.MLP([64, 32, 10], rng=0)
-    opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt = optim.SGD(net.parameters(), learning_rate=0.1, momentum=0.9)
     losses = [nn.train_epoch(net, opt, X, y, batch_size=32, rng=e) for e in range(5)]
     assert losses[-1] < 0.5 * losses[0]
     assert nn.accuracy(net(Tensor(X.astype(np.float32))), y) > 0.9
     # mse works as the loss too (regression onto one-hot targets)
     reg = nn.MLP([64, 10], rng=0)
     onehot = np.eye(10)[y]
-    opt = optim.SGD(reg.parameters(), lr=0.1)
+    opt = optim.SGD(reg.parameters(), learning_rate=0.1)
     first = nn.train_epoch(reg, opt, X, onehot, batch_size=32, rng=0, loss=nn.mse)
     for e in range(3):
         last = nn.train_epoch(reg, opt, X, onehot, batch_size=32, rng=e + 1, loss=nn.mse)
@@ -219,7 +219,7 @@ def test_forward_and_helpers_reject_bad_input():
     with pytest.raises(ValueError, match=r"labels must have shape \(2,\)"):
         nn.accuracy(np.ones((2, 3)), np.array([0, 1, 2]))
     net = nn.MLP([3, 2], rng=0)
-    opt = optim.SGD(net.parameters(), lr=0.1)
+    opt = optim.SGD(net.parameters(), learning_rate=0.1)
     with pytest.raises(ValueError, match="y must have 4 rows"):
         nn.train_epoch(net, opt, np.ones((4, 3)), np.zeros(3, dtype=int), batch_size=2, rng=0)
     with pytest.raises(ValueError, match="state must have exactly the keys"):

@@ -26,7 +26,7 @@ def two_steps(make_opt, p0=(1.0, -2.0)):
 
 def test_sgd_by_hand():
     # g0 = (1, -8): p1 = p0 - 0.1 g0 = (0.9, -1.2); g1 = (0.9, -4.8): p2 = (0.81, -0.72).
-    p1, p2 = two_steps(lambda ps: optim.SGD(ps, lr=0.1))
+    p1, p2 = two_steps(lambda ps: optim.SGD(ps, learning_rate=0.1))
     np.testing.assert_allclose(p1, [0.9, -1.2])
     np.testing.assert_allclose(p2, [0.81, -0.72])
 
@@ -34,25 +34,25 @@ def test_sgd_by_hand():
 def test_sgd_momentum_by_hand():
     # v1 = -0.1 g0 = (-0.1, 0.8), p1 = (0.9, -1.2);
     # v2 = 0.5 v1 - 0.1 g1 = (-0.05 - 0.09, 0.4 + 0.48) = (-0.14, 0.88), p2 = (0.76, -0.32).
-    p1, p2 = two_steps(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.5))
+    p1, p2 = two_steps(lambda ps: optim.SGD(ps, learning_rate=0.1, momentum=0.5))
     np.testing.assert_allclose(p1, [0.9, -1.2])
     np.testing.assert_allclose(p2, [0.76, -0.32])
 
 
 def test_weight_decay_by_hand():
     # g = (1, -8) + 0.1 (1, -2) = (1.1, -8.2): p1 = (1 - 0.11, -2 + 0.82).
-    p1, _ = two_steps(lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.1))
+    p1, _ = two_steps(lambda ps: optim.SGD(ps, learning_rate=0.1, weight_decay=0.1))
     np.testing.assert_allclose(p1, [0.89, -1.18])
     # AdamW: shrink by lr·wd·p, then the first Adam step of size lr: (1 - 0.001 - 0.01, ...).
     p1, _ = two_steps(
-        lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)
+        lambda ps: optim.Adam(ps, learning_rate=0.01, weight_decay=0.1, decoupled_weight_decay=True)
     )
     np.testing.assert_allclose(p1, [1 - 0.001 - 0.01, -2 + 0.002 + 0.01], rtol=1e-7)
 
 
 def test_rmsprop_by_hand():
     # Step 1: MeanSquare = 0.1 g0² = (0.1, 6.4), so g/√MeanSquare = ±√10 whatever g's size.
-    p1, p2 = two_steps(lambda ps: optim.RMSprop(ps, lr=0.01, decay=0.9))
+    p1, p2 = two_steps(lambda ps: optim.RMSprop(ps, learning_rate=0.01, decay=0.9))
     np.testing.assert_allclose(p1, [1 - 0.01 * np.sqrt(10), -2 + 0.01 * np.sqrt(10)], rtol=1e-7)
     # Step 2, written out for each weight separately.
     for i in range(2):
@@ -63,7 +63,7 @@ def test_rmsprop_by_hand():
 
 def test_adam_by_hand():
     # Step 1: m̂ = g, v̂ = g², so every weight moves by lr against its gradient's sign.
-    p1, p2 = two_steps(lambda ps: optim.Adam(ps, lr=0.01))
+    p1, p2 = two_steps(lambda ps: optim.Adam(ps, learning_rate=0.01))
     np.testing.assert_allclose(p1, [0.99, -1.99], rtol=1e-7)
     for i in range(2):
         g0, g1 = CURVATURE[i] * [1.0, -2.0][i], CURVATURE[i] * p1[i]
@@ -94,17 +94,17 @@ def minimise(opt_factory, steps, anneal=1.0, seed=0):
         opt.zero_grad()
         loss().backward()
         opt.step()
-        opt.lr *= anneal
+        opt.learning_rate *= anneal
     return loss().item() / start, w.data, c
 
 
 @pytest.mark.parametrize(
     "factory, anneal",
     [
-        (lambda ps: optim.SGD(ps, lr=1 / 20), 1.0),
-        (lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9), 1.0),
-        (lambda ps: optim.RMSprop(ps, lr=0.05), 0.99),
-        (lambda ps: optim.Adam(ps, lr=0.1), 0.995),
+        (lambda ps: optim.SGD(ps, learning_rate=1 / 20), 1.0),
+        (lambda ps: optim.SGD(ps, learning_rate=0.01, momentum=0.9), 1.0),
+        (lambda ps: optim.RMSprop(ps, learning_rate=0.05), 0.99),
+        (lambda ps: optim.Adam(ps, learning_rate=0.1), 0.995),
     ],
     ids=["sgd", "momentum", "rmsprop", "adam"],
 )
@@ -115,8 +115,8 @@ def test_each_optimiser_minimises_a_convex_quadratic(factory, anneal):
 
 
 def test_momentum_is_faster_on_an_ill_conditioned_quadratic():
-    plain, _, _ = minimise(lambda ps: optim.SGD(ps, lr=1 / 20), 100)
-    heavy, _, _ = minimise(lambda ps: optim.SGD(ps, lr=1 / 20, momentum=0.7), 100)
+    plain, _, _ = minimise(lambda ps: optim.SGD(ps, learning_rate=1 / 20), 100)
+    heavy, _, _ = minimise(lambda ps: optim.SGD(ps, learning_rate=1 / 20, momentum=0.7), 100)
     assert heavy < 1e-3 * plain
 
 
@@ -126,7 +126,7 @@ def test_adaptive_steps_ignore_the_scale_of_the_gradient(cls):
     results = []
     for scale in (1.0, 1000.0):
         p = Tensor(np.array([1.0, -2.0]), requires_grad=True)
-        opt = cls([p], lr=0.01)
+        opt = cls([p], learning_rate=0.01)
         for _ in range(20):
             opt.zero_grad()
             (scale * 0.5 * (p * p * CURVATURE).sum()).backward()
@@ -138,7 +138,7 @@ def test_adaptive_steps_ignore_the_scale_of_the_gradient(cls):
 def test_parameters_without_gradients_are_left_alone_and_zero_grad_clears():
     a = Tensor(np.ones(2), requires_grad=True)
     b = Tensor(np.ones(2), requires_grad=True)
-    opt = optim.Adam([a, b, a], lr=0.1)  # duplicates are updated once
+    opt = optim.Adam([a, b, a], learning_rate=0.1)  # duplicates are updated once
     assert len(opt.params) == 2
     (a * 2.0).sum().backward()
     opt.step()
@@ -159,10 +159,10 @@ def test_float32_parameters_stay_float32():
 
 def test_bad_hyperparameters_and_parameters_are_refused():
     p = Tensor(np.ones(2), requires_grad=True)
-    with pytest.raises(ValueError, match="lr must be > 0"):
-        optim.SGD([p], lr=0.0)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        optim.SGD([p], learning_rate=0.0)
     with pytest.raises(ValueError, match="momentum must be < 1"):
-        optim.SGD([p], lr=0.1, momentum=1.0)
+        optim.SGD([p], learning_rate=0.1, momentum=1.0)
     with pytest.raises(ValueError, match="weight_decay must be >= 0"):
         optim.Adam([p], weight_decay=-1.0)
     with pytest.raises(ValueError, match="decay must be < 1"):
@@ -174,14 +174,14 @@ def test_bad_hyperparameters_and_parameters_are_refused():
     with pytest.raises(ValueError, match="betas must be a pair"):
         optim.Adam([p], betas=0.9)
     with pytest.raises(ValueError, match="params must contain at least one"):
-        optim.SGD([], lr=0.1)
+        optim.SGD([], learning_rate=0.1)
     with pytest.raises(TypeError, match="params must be an iterable"):
-        optim.SGD(p, lr=0.1)
+        optim.SGD(p, learning_rate=0.1)
     with pytest.raises(TypeError, match=r"params\[0\] must be a Tensor"):
-        optim.SGD([np.ones(2)], lr=0.1)
+        optim.SGD([np.ones(2)], learning_rate=0.1)
     with pytest.raises(ValueError, match=r"params\[0\] must have requires_grad=True"):
-        optim.SGD([Tensor(np.ones(2))], lr=0.1)
-    opt = optim.SGD([p], lr=0.1)
-    opt.lr = -1.0
-    with pytest.raises(ValueError, match="lr must be > 0"):
+        optim.SGD([Tensor(np.ones(2))], learning_rate=0.1)
+    opt = optim.SGD([p], learning_rate=0.1)
+    opt.learning_rate = -1.0
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
         opt.step()

@@ -1,4 +1,4 @@
-"""Neural-network building blocks on top of :mod:`hinton_utils.core.autodiff`.
+"""Layers, modules and the one training loop, on top of :mod:`hinton_utils.core.autodiff`.
 
 A :class:`Module` owns :class:`Parameter` tensors (found by looking through its
 attributes, as in PyTorch) and maps input tensors to output tensors in
@@ -7,9 +7,12 @@ or a Generator), so a network built twice with the same seed is the same
 network::
 
     net = MLP([64, 128, 10], activation="relu", rng=0)
-    opt = optim.Adam(net.parameters(), lr=1e-3)
-    loss = cross_entropy(net(Tensor(X)), y)
-    opt.zero_grad(); loss.backward(); opt.step()
+    opt = optim.Adam(net.parameters(), learning_rate=1e-3)
+    history = train(net, opt, X, y, n_epochs=10, batch_size=32, rng=0)
+
+:func:`train` is the one training loop every network in the book goes through:
+shuffled mini-batches, a tqdm progress bar when asked, and a callback that can
+record curves or stop early.
 
 Weights are stored as (n_in, n_out), so a layer computes ``x @ W + b`` on rows
 of ``x``, as scikit-learn's ``coefs_`` do.
@@ -45,6 +48,7 @@ __all__ = [
     "cross_entropy",
     "minibatches",
     "mse",
+    "train",
     "train_epoch",
 ]
 
@@ -437,3 +441,59 @@ def train_epoch(
         optimizer.step()
         total += float(out.data) * xb.shape[0]
     return total / n
+
+
+def train(
+    model: Module,
+    optimizer: Any,
+    X: Any,
+    y: Any,
+    *,
+    n_epochs: int,
+    batch_size: int,
+    rng: Any,
+    loss: Callable[[Tensor, Any], Tensor] = cross_entropy,
+    callback: Callable[[int, float], bool | None] | None = None,
+    progress: bool = False,
+) -> list[float]:
+    """Train ``model`` for ``n_epochs`` passes over ``(X, y)``: the book's one training loop.
+
+    Every epoch shuffles the rows (with ``rng``), takes mini-batches of
+    ``batch_size``, and per batch clears the gradients, backpropagates
+    ``loss(model(batch), targets)`` and lets ``optimizer`` step.
+
+    Args:
+        model: maps a (batch, n_features) Tensor to predictions.
+        optimizer: anything with ``zero_grad()`` and ``step()`` (see :mod:`hinton_utils.core.optim`).
+        X: inputs, (n, n_features); converted once to the model's dtype.
+        y: targets indexed by row (class labels for cross-entropy, arrays for mse).
+        n_epochs: passes over the data, >= 1.
+        batch_size: rows per update.
+        rng: int seed or Generator for the shuffles (a seed gives the same run every time).
+        loss: ``loss(predictions, targets)`` returning a scalar Tensor.
+        callback: called as ``callback(epoch, mean_loss)`` after every epoch (epoch
+            counts from 1), with the model in training mode; return True to stop early.
+        progress: show a tqdm progress bar over epochs.
+
+    Returns:
+        The mean training loss of each epoch that ran.
+    """
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None; got {type(callback).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
+    gen = B.as_generator(rng, "rng")
+    epochs: Any = range(1, n_epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="epochs", leave=False)
+    history: list[float] = []
+    for epoch in epochs:
+        history.append(
+            train_epoch(model, optimizer, X, y, batch_size=batch_size, rng=gen, loss=loss)
+        )
+        if callback is not None and callback(epoch, history[-1]):
+            break
+    return history
