@@ -61,7 +61,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "leaky_relu": ad.leaky_relu,
     "identity": lambda x: x,
 }
-INITS = ("xavier", "he", "lecun")
+INITS = ("xavier", "he", "lecun", "identity")
 
 
 class Parameter(Tensor):
@@ -189,8 +189,12 @@ class Linear(Module):
         bias: whether to have a bias (initialised to 0).
         init: ``"xavier"`` (Glorot uniform, ±√(6/(n_in+n_out)), scikit-learn's
             choice), ``"he"`` (normal, std √(2/n_in), for ReLU) or ``"lecun"``
-            (normal, std √(1/n_in)); or a positive float, the std of a normal.
+            (normal, std √(1/n_in)), ``"identity"`` (ones on the diagonal, zeros
+            elsewhere: a layer that starts by passing its input on, Le, Jaitly &
+            Hinton 2015); or a positive float, the std of a normal.
         dtype: ``"float32"`` (fast, the default) or ``"float64"`` (for exact checks).
+
+    :meth:`Linear.from_arrays` builds a layer around given weights instead.
     """
 
     def __init__(
@@ -219,11 +223,34 @@ class Linear(Module):
             if init == "xavier":
                 limit = math.sqrt(6.0 / (self.n_in + self.n_out))
                 w = limit * (2.0 * gen.random(shape) - 1.0)
+            elif init == "identity":
+                w = xp.eye(self.n_in, self.n_out)
             else:
                 std = math.sqrt((2.0 if init == "he" else 1.0) / self.n_in)
                 w = std * gen.standard_normal(shape)
         self.weight = Parameter(w.astype(d))
         self.bias = Parameter(xp.zeros(self.n_out, dtype=d)) if bias else None
+
+    @classmethod
+    def from_arrays(cls, weight: Any, bias: Any = None) -> Linear:
+        """A layer whose parameters are copies of ``weight`` (n_in, n_out) and ``bias`` (n_out,).
+
+        For models whose chapter prescribes the starting weights (tied or
+        hand-set), so nothing is drawn and then overwritten.
+        """
+        w = check_array(weight, "weight", ndim=2)
+        if w.dtype.kind != "f":
+            raise TypeError(f"weight must be a float array; got dtype {w.dtype}")
+        layer = cls.__new__(cls)
+        layer.n_in, layer.n_out = int(w.shape[0]), int(w.shape[1])
+        layer.weight = Parameter(w.copy())
+        layer.bias = None
+        if bias is not None:
+            b = check_array(bias, "bias", ndim=1)
+            if b.shape != (layer.n_out,):
+                raise ValueError(f"bias must have shape ({layer.n_out},); got {tuple(b.shape)}")
+            layer.bias = Parameter(b.astype(w.dtype))
+        return layer
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
