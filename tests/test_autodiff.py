@@ -485,3 +485,32 @@ def test_same_gradients_on_cupy(on_both_backends):
 
     on_numpy, on_cupy = on_both_backends(grads)
     np.testing.assert_allclose(on_cupy, on_numpy, rtol=1e-10)
+
+
+@pytest.mark.parametrize("axis", [1.5, "0", [0.5], True])
+def test_reductions_refuse_an_axis_that_is_not_an_int(axis):
+    t = Tensor(np.ones((2, 3)))
+    for reduce in (t.sum, t.mean, t.max):
+        with pytest.raises(TypeError, match="axis"):
+            reduce(axis=axis)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        np.array([[-0.5, 1.5, 0.0], [0.2, 0.3, 0.5]]),  # a negative entry
+        np.array([[0.5, 0.5, 0.0], [0.2, 0.2, 0.2]]),  # a row summing to 0.6
+    ],
+)
+def test_cross_entropy_refuses_soft_targets_that_are_not_distributions(targets):
+    with pytest.raises(ValueError, match="non-negative with every row summing to 1"):
+        functional.cross_entropy(Tensor(np.zeros((2, 3))), targets)
+
+
+def test_tensor_constant_wraps_without_copy_or_graph():
+    data = np.arange(3.0)
+    t = Tensor.constant(data)
+    assert t.data is data and not t.requires_grad and t.parents == ()
+    w = Tensor(np.ones(3), requires_grad=True)
+    (t * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, data)

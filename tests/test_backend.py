@@ -198,3 +198,12 @@ def test_ignore_overflow_silences_only_overflow():
     with B.ignore_overflow(), pytest.warns(RuntimeWarning, match="divide"):
         with np.errstate(divide="warn"):
             np.log(np.float64(0.0))
+
+
+def test_as_generator_names_the_argument_for_a_negative_seed_and_a_random_state():
+    with pytest.raises(ValueError, match="rng must be a seed >= 0"):
+        B.as_generator(-1)
+    with pytest.raises(ValueError, match="my_rng must be a seed >= 0"):
+        B.as_generator(-5, "my_rng")
+    with pytest.raises(TypeError, match="rng must be .*RandomState is the legacy API"):
+        B.as_generator(np.random.RandomState(0))  # noqa: NPY002

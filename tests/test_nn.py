@@ -230,3 +230,61 @@ def test_forward_and_helpers_reject_bad_input():
         net.load_state_dict(bad)
     with pytest.raises(NotImplementedError, match="must define forward"):
         nn.Module()(1)
+
+
+def _tiny_problem():
+    X, y = data.digits()
+    return X[:200].astype("float32"), y[:200]
+
+
+def test_train_is_deterministic_records_each_epoch_and_stops_when_asked():
+    X, y = _tiny_problem()
+
+    def run(callback=None):
+        net = nn.MLP([64, 16, 10], rng=0)
+        opt = optim.Adam(net.parameters(), learning_rate=1e-2)
+        history = nn.train(net, opt, X, y, n_epochs=4, batch_size=32, rng=1, callback=callback)
+        return history, net.linears[0].weight.data.copy()
+
+    h1, w1 = run()
+    h2, w2 = run()
+    assert len(h1) == 4 and h1 == h2
+    np.testing.assert_array_equal(w1, w2)
+    assert h1[-1] < h1[0]
+    seen = []
+    stopped, _ = run(lambda epoch, loss: seen.append((epoch, loss)) or epoch == 2)
+    assert [e for e, _ in seen] == [1, 2] and stopped == h1[:2]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_epochs": 0}, ValueError, "n_epochs"),
+        ({"callback": 3}, TypeError, "callback"),
+        ({"progress": "yes"}, TypeError, "progress"),
+        ({"rng": -1}, ValueError, "rng"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+    ],
+)
+def test_train_refuses_bad_arguments(kwargs, error, match):
+    X, y = _tiny_problem()
+    net = nn.MLP([64, 10], rng=0)
+    opt = optim.SGD(net.parameters(), learning_rate=0.1)
+    args = {"n_epochs": 1, "batch_size": 32, "rng": 0, **kwargs}
+    with pytest.raises(error, match=match):
+        nn.train(net, opt, X, y, **args)
+
+
+def test_identity_initialisation_and_layers_from_given_arrays():
+    layer = nn.Linear(3, 5, rng=0, init="identity", dtype="float64")
+    np.testing.assert_array_equal(layer.weight.data, np.eye(3, 5))
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(layer(Tensor(x)).data[:, :3], x)
+    W, b = np.ones((3, 2)), np.array([0.5, -0.5])
+    given_layer = nn.Linear.from_arrays(W, b)
+    np.testing.assert_array_equal(given_layer(Tensor(x)).data, x @ W + b)
+    assert given_layer.weight.data is not W  # a copy: training never changes the caller's array
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+        nn.Linear.from_arrays(W, np.ones(3))
+    with pytest.raises(TypeError, match="weight must be a float array"):
+        nn.Linear.from_arrays(np.ones((3, 2), dtype=int))

@@ -185,3 +185,21 @@ def test_bad_hyperparameters_and_parameters_are_refused():
     opt.learning_rate = -1.0
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
         opt.step()
+
+
+def test_the_array_steps_are_the_optimisers_formulas():
+    # One formula each: the classes call the array steps, and the steps are the textbook maths.
+    g = np.array([0.5, -2.0])
+    w = np.array([1.0, 1.0])
+    velocity = np.array([0.1, 0.0])
+    optim.momentum_step(w, g, velocity, 0.1, 0.9)
+    np.testing.assert_allclose(velocity, [0.9 * 0.1 - 0.05, 0.2])
+    np.testing.assert_allclose(w, [1.0 + 0.04, 1.2])
+    w, ms = np.array([1.0, 1.0]), np.zeros(2)
+    optim.rmsprop_step(w, g, ms, 0.01, 0.9, 1e-8)
+    np.testing.assert_allclose(ms, 0.1 * g**2)
+    np.testing.assert_allclose(w, 1.0 - 0.01 * g / (np.sqrt(0.1 * g**2) + 1e-8))
+    w, m, v = np.array([1.0, 1.0]), np.zeros(2), np.zeros(2)
+    optim.adam_step(w, g, m, v, 1, 0.01)
+    # At t = 1 the bias corrections make the step lr * sign(g) (up to eps).
+    np.testing.assert_allclose(w, 1.0 - 0.01 * np.sign(g), rtol=1e-6)

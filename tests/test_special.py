@@ -80,3 +80,24 @@ def test_in_place_sigmoid_adds_the_bias_along_the_last_axis():
     bias = np.array([0.5, -1.0, 2.0], dtype=np.float32)
     expected = special.sigmoid(x.astype(np.float64) + bias)
     np.testing.assert_allclose(special.sigmoid_(x.copy(), bias), expected, rtol=1e-6)
+
+
+def test_log_bernoulli_is_the_log_of_the_product_of_unit_probabilities():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 5))
+    S = (rng.random((4, 5)) < 0.5).astype(float)
+    p = 1.0 / (1.0 + np.exp(-A))
+    expected = np.log(np.where(S == 1, p, 1 - p)).sum(axis=1)
+    np.testing.assert_allclose(special.log_bernoulli(S, A), expected, rtol=1e-12)
+    # Exact in the tails, where 1 - sigmoid(a) rounds to 0.
+    assert special.log_bernoulli(np.array([0.0]), np.array([800.0])) == -800.0
+
+
+def test_cosine_similarity_of_parallel_orthogonal_and_zero_vectors():
+    a = np.array([3.0, 4.0])
+    assert special.cosine_similarity(a, 2 * a) == pytest.approx(1.0)
+    assert special.cosine_similarity(a, np.array([-4.0, 3.0])) == pytest.approx(0.0, abs=1e-15)
+    assert special.cosine_similarity(a, -a) == pytest.approx(-1.0)
+    assert special.cosine_similarity(a, np.zeros(2)) == 0.0  # no direction: aligned with nothing
+    with pytest.raises(ValueError, match="same shape"):
+        special.cosine_similarity(a, np.ones(3))

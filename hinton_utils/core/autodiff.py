@@ -444,7 +444,12 @@ def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 def _normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        axes: tuple[Any, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
     out = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, numbers.Integral):

@@ -167,6 +167,11 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
             raise ValueError(
                 f"targets given as distributions must have shape {(n, k)}; got {tuple(t.shape)}"
             )
+        if bool((t < 0).any()) or not bool(xp.allclose(t.sum(axis=1), 1.0, atol=1e-6)):
+            raise ValueError(
+                "targets given as distributions must be non-negative with every row summing "
+                "to 1 (use integer labels for hard targets)"
+            )
         t = t.astype(logits.data.dtype, copy=False)
         rows = None
         total = -(t * logp).sum()

@@ -91,3 +91,28 @@ def bernoulli_(P: Any, U: Any, rng: Any) -> Any:
     rng.random(out=U, dtype=U.dtype)
     xp.less(U, P, out=U)
     return U
+
+
+def log_bernoulli(S: Any, A: Any) -> Any:
+    """``log p(S)`` for independent Bernoulli units with logits ``A``, summed over the last axis.
+
+    ``log p(s) = Σᵢ sᵢ aᵢ − softplus(aᵢ)``: the log-probability a logistic layer
+    with total inputs ``A`` assigns to the binary states ``S`` (they broadcast).
+    """
+    return (S * A - softplus(A)).sum(axis=-1)
+
+
+def cosine_similarity(a: Any, b: Any) -> float:
+    """Cosine of the angle between two flat vectors; 0.0 when either is all zeros.
+
+    A zero vector has no direction, so it is aligned with nothing: returning 0
+    lets a training curve of update alignments start at a zero update without
+    a special case. Shapes must match.
+    """
+    xp = B.xp()
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
+    na, nb = float(xp.linalg.norm(a)), float(xp.linalg.norm(b))
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return float(a.ravel() @ b.ravel()) / (na * nb)
