@@ -6,12 +6,13 @@ change quickly with each experience and decay quickly, so they can hold the
 recent past. The memory is a matrix ``A`` written with a decaying outer-product
 (Hebbian) rule and read by a matrix-vector product::
 
-    A <- decay * A + lr * v k^T        (write value v under key k)
+    A <- decay * A + eta * v k^T       (write value v under key k)
     v_hat = A q                        (read with query q)
 
-Unrolled, ``A_T q = lr * sum_t decay**(T-t) (k_t . q) v_t``: a read is a
+Unrolled, ``A_T q = eta * sum_t decay**(T-t) (k_t . q) v_t``: a read is a
 recency-weighted, similarity-weighted sum of the stored values, which is
-(unnormalised, linear) attention to the recent past (Ba et al. 2016).
+(unnormalised, linear) attention to the recent past (Ba et al. 2016). The fast
+learning rate eta is every function's ``learning_rate`` argument.
 
 Hinton's 1973 use of fast weights was *true recursion*: a recursive call re-uses
 the same hidden units, and on return the caller's state is restored from the fast
@@ -46,8 +47,8 @@ def _check_decay(decay: Any) -> float:
     return check_real(decay, "decay", low=0.0, high=1.0, low_open=True)
 
 
-def _check_lr(lr: Any) -> float:
-    return check_real(lr, "lr", low=0.0, low_open=True)
+def _check_learning_rate(learning_rate: Any) -> float:
+    return check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
 
 
 def random_codebook(n_items: int, dim: int, rng: Any) -> Any:
@@ -64,15 +65,15 @@ def random_codebook(n_items: int, dim: int, rng: Any) -> Any:
     return signs / dim**0.5
 
 
-def write(A: Any, keys: Any, values: Any, *, decay: float, lr: float = 1.0) -> Any:
-    """One fast-weight update ``A <- decay * A + lr * v k^T``, for one memory or a batch.
+def write(A: Any, keys: Any, values: Any, *, decay: float, learning_rate: float = 1.0) -> Any:
+    """One fast-weight update ``A <- decay * A + eta * v k^T``, for one memory or a batch.
 
     Args:
         A: the memory, shape (d_v, d_k), or a batch (B, d_v, d_k): one matrix per sequence.
         keys: shape (d_k,) or (B, d_k).
         values: shape (d_v,) or (B, d_v).
         decay: the fraction of the memory kept per write, in (0, 1].
-        lr: the fast learning rate eta > 0.
+        learning_rate: the fast learning rate eta > 0.
 
     Returns:
         The new memory (a new array; ``A`` is not modified).
@@ -80,25 +81,25 @@ def write(A: Any, keys: Any, values: Any, *, decay: float, lr: float = 1.0) -> A
     A = check_array(A, "A", ndim=(2, 3), dtype="float64")
     k = check_array(keys, "keys", ndim=A.ndim - 1, dtype="float64")
     v = check_array(values, "values", ndim=A.ndim - 1, dtype="float64")
-    decay, lr = _check_decay(decay), _check_lr(lr)
+    decay, eta = _check_decay(decay), _check_learning_rate(learning_rate)
     if k.shape[-1] != A.shape[-1] or k.shape[:-1] != A.shape[:-2]:
         raise ValueError(f"keys must have shape {A.shape[:-2] + A.shape[-1:]}; got {k.shape}")
     if v.shape[-1] != A.shape[-2] or v.shape[:-1] != A.shape[:-2]:
         raise ValueError(f"values must have shape {A.shape[:-1]}; got {v.shape}")
-    return decay * A + lr * v[..., :, None] * k[..., None, :]
+    return decay * A + eta * v[..., :, None] * k[..., None, :]
 
 
-def accumulate(keys: Any, values: Any, *, decay: float, lr: float = 1.0) -> Any:
+def accumulate(keys: Any, values: Any, *, decay: float, learning_rate: float = 1.0) -> Any:
     """The memory after writing a whole sequence of pairs, in closed form.
 
-    ``A_T = lr * sum_t decay**(T-1-t) v_t k_t^T`` for t = 0..T-1, which equals
+    ``A_T = eta * sum_t decay**(T-1-t) v_t k_t^T`` for t = 0..T-1, which equals
     ``T`` successive calls of :func:`write` starting from zero.
 
     Args:
         keys: shape (T, d_k), or (B, T, d_k) for B sequences.
         values: shape (T, d_v), or (B, T, d_v).
         decay: in (0, 1].
-        lr: > 0.
+        learning_rate: the fast learning rate eta > 0.
 
     Returns:
         Shape (d_v, d_k), or (B, d_v, d_k).
@@ -107,10 +108,10 @@ def accumulate(keys: Any, values: Any, *, decay: float, lr: float = 1.0) -> Any:
     v = check_array(values, "values", ndim=k.ndim, dtype="float64")
     if v.shape[:-1] != k.shape[:-1]:
         raise ValueError(f"values must have {k.shape[:-1]} leading dims like keys; got {v.shape}")
-    decay, lr = _check_decay(decay), _check_lr(lr)
+    decay, eta = _check_decay(decay), _check_learning_rate(learning_rate)
     xp = B.xp()
     T = k.shape[-2]
-    weights = lr * decay ** xp.arange(T - 1, -1, -1, dtype=xp.float64)
+    weights = eta * decay ** xp.arange(T - 1, -1, -1, dtype=xp.float64)
     return xp.einsum("...tv,t,...tk->...vk", v, weights, k)
 
 
@@ -277,7 +278,7 @@ def run_recursion(
     *,
     dim: int = 64,
     decay: float = 1.0,
-    lr: float = 1.0,
+    learning_rate: float = 1.0,
     key_codes: str = "random",
 ) -> dict[str, Any]:
     """Evaluate nested expressions by true recursion on one set of hidden units.
@@ -286,7 +287,7 @@ def run_recursion(
     *same* ``dim`` hidden units used by every other depth: the first half codes the
     operator, the second half the operand, each as a ±1 codeword. Before it
     recurses into its right-hand sub-expression it writes its hidden state into the
-    fast weights under a key for depth ``j`` (``A <- decay * A + lr * h key_j^T``);
+    fast weights under a key for depth ``j`` (``A <- decay * A + eta * h key_j^T``);
     the callee then overwrites the hidden units with its own frame. On return the
     caller's state is read back, ``h_hat = A key_j``, cleaned up to the nearest
     operator and operand codewords, and used to finish the computation.
@@ -299,7 +300,7 @@ def run_recursion(
         rng: an int seed or a Generator (for the codewords and keys).
         dim: the number of hidden units (even).
         decay: fast-weight decay per write, in (0, 1].
-        lr: fast learning rate.
+        learning_rate: the fast learning rate eta > 0.
         key_codes: ``"random"`` (random unit vectors, which interfere a little) or
             ``"orthogonal"`` (one-hot depth codes, needs depth <= dim: no interference).
 
@@ -318,7 +319,7 @@ def run_recursion(
     dim = check_int(dim, "dim", low=2)
     if dim % 2:
         raise ValueError(f"dim must be even (half for the operator, half the operand); got {dim}")
-    decay, lr = _check_decay(decay), _check_lr(lr)
+    decay, eta = _check_decay(decay), _check_learning_rate(learning_rate)
     if key_codes not in ("random", "orthogonal"):
         raise ValueError(f"key_codes must be 'random' or 'orthogonal'; got {key_codes!r}")
     gen = B.as_generator(rng, "rng")
@@ -337,7 +338,7 @@ def run_recursion(
     A = xp.zeros((n, dim, dim))  # one fast-weight matrix per expression
     for j in range(depth):  # descend: each call saves its frame, then the callee overwrites h
         h = xp.concatenate([op_code[ops[:, j]], val_code[operands[:, j]]], axis=1)
-        A = decay * A + lr * h[:, :, None] * keys[j][None, None, :]
+        A = decay * A + eta * h[:, :, None] * keys[j][None, None, :]
     r = leaves.astype(xp.int64)  # the innermost call just returns its leaf
     restored = xp.zeros((n, depth), dtype=bool)
     for j in range(depth - 1, -1, -1):  # return: restore the caller's hidden state

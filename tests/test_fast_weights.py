@@ -15,29 +15,30 @@ from hinton_utils import fast_weights as F
     T=st.integers(1, 8),
     d=st.integers(1, 6),
     decay=st.floats(0.05, 1.0),
-    lr=st.floats(0.1, 2.0),
+    learning_rate=st.floats(0.1, 2.0),
     seed=st.integers(0, 1000),
 )
-def test_closed_form_equals_sequential_writes(T, d, decay, lr, seed):
+def test_closed_form_equals_sequential_writes(T, d, decay, learning_rate, seed):
     rng = np.random.default_rng(seed)
     K, V = rng.standard_normal((T, d)), rng.standard_normal((T, d + 1))
     A = np.zeros((d + 1, d))
     for t in range(T):
-        A = F.write(A, K[t], V[t], decay=decay, lr=lr)
-    np.testing.assert_allclose(F.accumulate(K, V, decay=decay, lr=lr), A, atol=1e-12)
+        A = F.write(A, K[t], V[t], decay=decay, learning_rate=learning_rate)
+    closed = F.accumulate(K, V, decay=decay, learning_rate=learning_rate)
+    np.testing.assert_allclose(closed, A, atol=1e-12)
 
 
 def test_read_is_recency_weighted_attention():
     rng = np.random.default_rng(1)
     K, V, q = rng.standard_normal((5, 4)), rng.standard_normal((5, 3)), rng.standard_normal(4)
-    A = F.accumulate(K, V, decay=0.7, lr=0.5)
+    A = F.accumulate(K, V, decay=0.7, learning_rate=0.5)
     attention = sum(0.5 * 0.7 ** (4 - t) * (K[t] @ q) * V[t] for t in range(5))
     np.testing.assert_allclose(F.read(A, q), attention, atol=1e-12)
 
 
 def test_autoassociative_memory_is_symmetric_psd():
     H = np.random.default_rng(2).standard_normal((6, 5))
-    A = F.accumulate(H, H, decay=0.9, lr=0.3)
+    A = F.accumulate(H, H, decay=0.9, learning_rate=0.3)
     np.testing.assert_allclose(A, A.T, atol=1e-12)
     assert np.linalg.eigvalsh(A).min() > -1e-12
 
@@ -120,8 +121,8 @@ def test_batching_cost_formulas():
 def test_write_rejects_bad_input():
     with pytest.raises(ValueError, match="decay"):
         F.write(np.zeros((2, 2)), [1.0, 0.0], [1.0, 0.0], decay=0.0)
-    with pytest.raises(ValueError, match="lr"):
-        F.write(np.zeros((2, 2)), [1.0, 0.0], [1.0, 0.0], decay=1.0, lr=-1.0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        F.write(np.zeros((2, 2)), [1.0, 0.0], [1.0, 0.0], decay=1.0, learning_rate=-1.0)
     with pytest.raises(ValueError, match="keys"):
         F.write(np.zeros((2, 2)), [1.0, 0.0, 0.0], [1.0, 0.0], decay=1.0)
     with pytest.raises(ValueError, match="values"):
@@ -180,3 +181,50 @@ def test_time_one_step_reports_both_timings_and_checks_input():
         F.time_one_step(4, 8, rng=0, repeats=0)
     with pytest.raises(TypeError, match="rng must be"):
         F.time_one_step(4, 8, rng=None)
+
+
+LEARNING_RATE_CALLS = {
+    "write": lambda rate: F.write(
+        np.zeros((2, 2)), [1.0, 0.0], [1.0, 0.0], decay=1.0, learning_rate=rate
+    ),
+    "accumulate": lambda rate: F.accumulate(
+        np.ones((3, 2)), np.ones((3, 2)), decay=0.9, learning_rate=rate
+    ),
+    "run_recursion": lambda rate: F.run_recursion(
+        *F.random_expressions(2, 2, 0), 0, learning_rate=rate
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEARNING_RATE_CALLS))
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_learning_rate_must_be_positive(name, bad):
+    with pytest.raises(ValueError, match="learning_rate"):
+        LEARNING_RATE_CALLS[name](bad)
+
+
+def test_the_old_name_lr_is_gone():
+    with pytest.raises(TypeError, match="lr"):
+        F.write(np.zeros((2, 2)), [1.0, 0.0], [1.0, 0.0], decay=1.0, lr=0.5)
+
+
+RNG_CALLS = {
+    "random_codebook": lambda rng: F.random_codebook(3, 4, rng),
+    "retrieval_accuracy": lambda rng: F.retrieval_accuracy([2], [1.0], rng, n_trials=2),
+    "recency_profile": lambda rng: F.recency_profile(2, 0.9, rng, n_trials=2),
+    "random_expressions": lambda rng: F.random_expressions(2, 2, rng),
+    "run_recursion": lambda rng: F.run_recursion(*F.random_expressions(2, 2, 0), rng),
+    "time_one_step": lambda rng: F.time_one_step(2, 4, rng, repeats=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RNG_CALLS))
+def test_a_negative_seed_is_refused_naming_rng(name):
+    with pytest.raises(ValueError, match="rng"):
+        RNG_CALLS[name](-1)
+
+
+@pytest.mark.parametrize("name", sorted(RNG_CALLS))
+def test_a_legacy_random_state_is_refused_naming_rng(name):
+    with pytest.raises(TypeError, match="rng"):
+        RNG_CALLS[name](np.random.RandomState(0))
