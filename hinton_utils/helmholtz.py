@@ -27,13 +27,15 @@ Wake-sleep trains them in alternation with purely local delta rules:
 
 For small machines everything is also computed **exactly** by enumerating the
 hidden configurations (:func:`log_marginal`, :func:`posterior`,
-:func:`recognition_distribution`, :func:`free_energy_bits`) and, for up to 16
-visible units, all visible patterns (:func:`generative_distribution`).
+:func:`recognition_distribution`, :func:`free_energy_bits`) and all visible
+patterns (:func:`generative_distribution`), up to the book's one cap,
+:data:`hinton_utils.core.binary.MAX_ENUMERATED_UNITS` units of each kind.
 
 Parameters live in a plain dict ``{"G": [...], "b": [...], "R": [...], "c": [...]}``
 (see :func:`init_params`); :class:`HelmholtzMachine` wraps them in an
-estimator with ``fit``/``sample``/``score``. Configurations are enumerated with
-the first unit of a layer as the most significant bit.
+estimator with ``fit``/``sample``/``score``. Configurations are enumerated by
+:func:`hinton_utils.core.binary.all_states`, the first unit of a layer as the
+most significant bit.
 """
 
 from __future__ import annotations
@@ -43,16 +45,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .core import backend as B
-from .core.special import bernoulli, logsumexp, sigmoid, softplus
-from .core.validation import check_array, check_int, check_real
+from .core.binary import MAX_ENUMERATED_UNITS, all_states
+from .core.estimator import Estimator, check_rng
+from .core.special import bernoulli, log_bernoulli, logsumexp, sigmoid, softplus
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
-    "MAX_ENUMERATED_HIDDEN",
-    "MAX_ENUMERATED_VISIBLE",
     "HelmholtzMachine",
     "bars_distribution",
     "dream",
-    "enumerate_binary",
     "factorial_distribution",
     "free_energy_bits",
     "generative_distribution",
@@ -70,20 +71,11 @@ __all__ = [
     "wake_gradients",
 ]
 
-#: Most hidden units (all layers together) whose 2**n configurations are enumerated.
-MAX_ENUMERATED_HIDDEN = 16
-#: Most visible units whose 2**n patterns :func:`generative_distribution` enumerates.
-MAX_ENUMERATED_VISIBLE = 16
-
 _LN2 = math.log(2.0)
+_DTYPES = ("float32", "float64")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _log_bernoulli(s: Any, a: Any) -> Any:
-    """Sum over the last axis of log p(s) for Bernoulli units with logits ``a``."""
-    return (s * a - softplus(a)).sum(axis=-1)
 
 
 def _check_sizes(layer_sizes: Any) -> tuple[int, ...]:
@@ -174,7 +166,7 @@ def bars_distribution(
     """
     xp = B.xp()
     size, p_bar, p_vertical = _check_bars_args(size, p_bar, p_vertical)
-    codes = enumerate_binary(size)  # (2**size, size): which bars are on
+    codes = all_states(size)  # (2**size, size): which bars are on
     k_on = codes.sum(axis=1)
     p_codes = p_bar**k_on * (1.0 - p_bar) ** (size - k_on)
     images, weights = [], []
@@ -232,8 +224,7 @@ def init_params(
     xp = B.xp()
     sizes = _check_sizes(layer_sizes)
     scale = check_real(scale, "scale", low=0.0)
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    dtype = check_choice(dtype, "dtype", _DTYPES)
     rng = B.as_generator(rng, "rng")
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     return {
@@ -247,6 +238,22 @@ def init_params(
 # ----------------------------------------------------------------------------- sampling
 
 
+def _recognize(params: dict, V: Any, gen: Any) -> list:
+    states = [V]
+    for R, c in zip(params["R"], params["c"], strict=True):
+        states.append(bernoulli(sigmoid(states[-1] @ R + c), gen, "float64"))
+    return states
+
+
+def _dream(params: dict, n: int, gen: Any) -> list:
+    xp = B.xp()
+    G, b = params["G"], params["b"]
+    states = [bernoulli(xp.broadcast_to(sigmoid(b[-1]), (n, b[-1].shape[0])), gen, "float64")]
+    for ell in range(len(b) - 2, -1, -1):
+        states.append(bernoulli(sigmoid(states[-1] @ G[ell] + b[ell]), gen, "float64"))
+    return states[::-1]
+
+
 def recognize(params: dict, V: Any, rng: Any) -> list:
     """Bottom-up pass: sample every hidden layer from the recognition network.
 
@@ -255,11 +262,7 @@ def recognize(params: dict, V: Any, rng: Any) -> list:
     """
     sizes = _check_params(params)
     V = _check_visible(V, sizes[0]).astype(params["R"][0].dtype)
-    rng = B.as_generator(rng, "rng")
-    states = [V]
-    for R, c in zip(params["R"], params["c"], strict=True):
-        states.append(bernoulli(sigmoid(states[-1] @ R + c), rng, "float64"))
-    return states
+    return _recognize(params, V, B.as_generator(rng, "rng"))
 
 
 def dream(params: dict, n: int, rng: Any) -> list:
@@ -268,16 +271,9 @@ def dream(params: dict, n: int, rng: Any) -> list:
     Returns:
         ``[v, s_1, ..., s_top]``, one ``(n, n_l)`` 0/1 array per layer.
     """
-    xp = B.xp()
-    sizes = _check_params(params)
+    _check_params(params)
     n = check_int(n, "n", low=1)
-    rng = B.as_generator(rng, "rng")
-    b = params["b"]
-    top = bernoulli(xp.broadcast_to(sigmoid(b[-1]), (n, sizes[-1])), rng, "float64")
-    states = [top]
-    for ell in range(len(sizes) - 2, -1, -1):
-        states.append(bernoulli(sigmoid(states[-1] @ params["G"][ell] + b[ell]), rng, "float64"))
-    return states[::-1]
+    return _dream(params, n, B.as_generator(rng, "rng"))
 
 
 # ----------------------------------------------------------------------------- log-probs
@@ -285,16 +281,16 @@ def dream(params: dict, n: int, rng: Any) -> list:
 
 def _log_joint(params: dict, states: list) -> Any:
     G, b = params["G"], params["b"]
-    out = _log_bernoulli(states[-1], b[-1])
+    out = log_bernoulli(states[-1], b[-1])
     for ell in range(len(G)):
-        out = out + _log_bernoulli(states[ell], states[ell + 1] @ G[ell] + b[ell])
+        out = out + log_bernoulli(states[ell], states[ell + 1] @ G[ell] + b[ell])
     return out
 
 
 def _log_recognition(params: dict, states: list) -> Any:
     out = 0.0
     for ell, (R, c) in enumerate(zip(params["R"], params["c"], strict=True)):
-        out = out + _log_bernoulli(states[ell + 1], states[ell] @ R + c)
+        out = out + log_bernoulli(states[ell + 1], states[ell] @ R + c)
     return out
 
 
@@ -334,17 +330,20 @@ def wake_gradients(params: dict, states: Sequence[Any]) -> dict:
     ``G`` and ``b``.
 
     Returns:
-        ``{"G": [...], "b": [...]}`` shaped like the parameters.
+        ``{"G": [...], "b": [...]}`` shaped like the parameters (float64).
     """
-    xp = B.xp()
     states, _ = _check_states(params, states)
+    return _wake_gradients(_as64(params), states)
+
+
+def _wake_gradients(params: dict, states: list) -> dict:
     G, b = params["G"], params["b"]
     dG, db = [], []
     for ell in range(len(G)):
         err = states[ell] - sigmoid(states[ell + 1] @ G[ell] + b[ell])
         dG.append(states[ell + 1].T @ err)
         db.append(err.sum(axis=0))
-    db.append((states[-1] - sigmoid(xp.asarray(b[-1], dtype="float64"))).sum(axis=0))
+    db.append((states[-1] - sigmoid(b[-1])).sum(axis=0))
     return {"G": dG, "b": db}
 
 
@@ -357,9 +356,13 @@ def sleep_gradients(params: dict, states: Sequence[Any]) -> dict:
     ``R`` and ``c``.
 
     Returns:
-        ``{"R": [...], "c": [...]}`` shaped like the parameters.
+        ``{"R": [...], "c": [...]}`` shaped like the parameters (float64).
     """
     states, _ = _check_states(params, states)
+    return _sleep_gradients(_as64(params), states)
+
+
+def _sleep_gradients(params: dict, states: list) -> dict:
     dR, dc = [], []
     for ell, (R, c) in enumerate(zip(params["R"], params["c"], strict=True)):
         err = states[ell + 1] - sigmoid(states[ell] @ R + c)
@@ -371,22 +374,14 @@ def sleep_gradients(params: dict, states: Sequence[Any]) -> dict:
 # ----------------------------------------------------------------------------- exact enumeration
 
 
-def enumerate_binary(n: int) -> Any:
-    """All ``2**n`` binary vectors as float64 ``(2**n, n)``, unit 0 most significant."""
-    xp = B.xp()
-    n = check_int(n, "n", low=1, high=24)
-    k = xp.arange(2**n, dtype="int64")
-    return ((k[:, None] >> xp.arange(n - 1, -1, -1, dtype="int64")[None, :]) & 1).astype("float64")
-
-
 def _hidden_configs(sizes: tuple[int, ...]) -> list:
     n_hidden = sum(sizes[1:])
-    if n_hidden > MAX_ENUMERATED_HIDDEN:
+    if n_hidden > MAX_ENUMERATED_UNITS:
         raise ValueError(
             f"params has {n_hidden} hidden units; exact enumeration allows at most "
-            f"{MAX_ENUMERATED_HIDDEN}"
+            f"{MAX_ENUMERATED_UNITS}"
         )
-    H = enumerate_binary(n_hidden)
+    H = all_states(n_hidden)
     cuts = [0]
     for n in sizes[1:]:
         cuts.append(cuts[-1] + n)
@@ -396,9 +391,9 @@ def _hidden_configs(sizes: tuple[int, ...]) -> list:
 def _log_joint_table(params: dict, V: Any, hidden: list) -> Any:
     """log p(v, h) for every row of V (axis 0) and every hidden config (axis 1)."""
     G, b = params["G"], params["b"]
-    log_prior = _log_bernoulli(hidden[-1], b[-1])
+    log_prior = log_bernoulli(hidden[-1], b[-1])
     for ell in range(1, len(G)):
-        log_prior = log_prior + _log_bernoulli(hidden[ell - 1], hidden[ell] @ G[ell] + b[ell])
+        log_prior = log_prior + log_bernoulli(hidden[ell - 1], hidden[ell] @ G[ell] + b[ell])
     A = hidden[0] @ G[0] + b[0]  # (H, n_v) logits of the visible units
     log_lik = V @ A.T - softplus(A).sum(axis=1)[None, :]
     return log_lik + log_prior[None, :]
@@ -420,14 +415,15 @@ def log_marginal(params: dict, V: Any) -> Any:
 
 
 def generative_distribution(params: dict) -> Any:
-    """The model's exact ``p(v)`` over all ``2**n_visible`` patterns (order of :func:`enumerate_binary`)."""
+    """The model's exact ``p(v)`` over all ``2**n_visible`` patterns, in the order of
+    :func:`hinton_utils.core.binary.all_states`."""
     xp = B.xp()
     sizes = _check_params(params)
-    if sizes[0] > MAX_ENUMERATED_VISIBLE:
+    if sizes[0] > MAX_ENUMERATED_UNITS:
         raise ValueError(
-            f"params has {sizes[0]} visible units; at most {MAX_ENUMERATED_VISIBLE} are enumerated"
+            f"params has {sizes[0]} visible units; at most {MAX_ENUMERATED_UNITS} are enumerated"
         )
-    return xp.exp(log_marginal(params, enumerate_binary(sizes[0])))
+    return xp.exp(log_marginal(params, all_states(sizes[0])))
 
 
 def posterior(params: dict, V: Any) -> Any:
@@ -446,10 +442,10 @@ def recognition_distribution(params: dict, V: Any) -> Any:
     V = _check_visible(V, sizes[0])
     p64 = _as64(params)
     hidden = _hidden_configs(sizes)
-    logq = _log_bernoulli(hidden[0][None, :, :], (V @ p64["R"][0] + p64["c"][0])[:, None, :])
+    logq = log_bernoulli(hidden[0][None, :, :], (V @ p64["R"][0] + p64["c"][0])[:, None, :])
     for ell in range(1, len(sizes) - 1):
         a = hidden[ell - 1] @ p64["R"][ell] + p64["c"][ell]
-        logq = logq + _log_bernoulli(hidden[ell], a)[None, :]
+        logq = logq + log_bernoulli(hidden[ell], a)[None, :]
     return xp.exp(logq)
 
 
@@ -473,7 +469,7 @@ def factorial_distribution(means: Any) -> Any:
     m = check_array(means, "means", ndim=1, dtype="float64")
     if not bool(((m >= 0) & (m <= 1)).all()):
         raise ValueError("means must lie in [0, 1]")
-    S = enumerate_binary(m.shape[0])
+    S = all_states(m.shape[0])
     return xp.prod(S * m + (1 - S) * (1 - m), axis=1)
 
 
@@ -514,129 +510,198 @@ def kl_data_to_model(params: dict, patterns: Any, probs: Any) -> float:
 # ----------------------------------------------------------------------------- estimator
 
 
-class HelmholtzMachine:
+class HelmholtzMachine(Estimator):
     """A Helmholtz machine trained by wake-sleep on minibatches.
 
-    Each step takes a minibatch of data: a wake phase on it (recognise, then
-    update the generative weights by :func:`wake_gradients`) and a sleep phase
-    on as many dreams (update the recognition weights by :func:`sleep_gradients`).
-    Updates use the minibatch mean times the learning rate, which decays as
-    ``lr / (1 + decay * t)`` with ``t`` the fraction of training done.
+    Each step takes the next minibatch of the training stream: a wake phase on
+    it (recognise, then move the generative weights by :func:`wake_gradients`)
+    and a sleep phase on as many dreams (move the recognition weights by
+    :func:`sleep_gradients`). Updates use the minibatch mean times the learning
+    rate, which decays as ``learning_rate / (1 + learning_rate_decay * t)`` with
+    ``t`` the fraction of training done.
 
     Args:
         layer_sizes: units per layer, visible first, e.g. ``(16, 8, 1)``.
-        lr: generative learning rate.
-        lr_recognition: recognition learning rate (defaults to ``lr``).
-        decay: learning-rate decay over the run (0 = constant).
+        learning_rate: generative learning rate.
+        recognition_learning_rate: recognition learning rate (None: ``learning_rate``).
+        learning_rate_decay: how much the learning rates decay over the run (0 = constant).
         batch_size: examples per wake-sleep step.
+        n_epochs: passes through the training stream (1: every example is seen once,
+            in order, as the paper's fresh images were).
+        n_checkpoints: if > 0, keep that many evenly spaced copies of the
+            parameters in ``checkpoints_`` as ``(examples_seen, params)``,
+            starting with the initial ones.
         init_scale: standard deviation of the initial weights.
         dtype: ``"float32"`` for speed, ``"float64"`` for exactness.
+        rng: int seed or Generator: the initial weights, every sampled state
+            during training, and :meth:`sample`.
+
+    After :meth:`fit`: ``params_`` (see :func:`init_params`; its four lists are
+    also ``G_``, ``b_``, ``R_`` and ``c_``) and ``checkpoints_``.
     """
+
+    params_: dict | None = None
 
     def __init__(
         self,
         layer_sizes: Sequence[int] = (16, 8, 1),
         *,
-        lr: float = 0.05,
-        lr_recognition: float | None = None,
-        decay: float = 0.0,
+        learning_rate: float = 0.05,
+        recognition_learning_rate: float | None = None,
+        learning_rate_decay: float = 0.0,
         batch_size: int = 10,
+        n_epochs: int = 1,
+        n_checkpoints: int = 0,
         init_scale: float = 0.1,
         dtype: str = "float32",
+        rng: Any,
     ) -> None:
-        self.layer_sizes = _check_sizes(layer_sizes)
-        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
-        self.lr_recognition = (
-            self.lr
-            if lr_recognition is None
-            else check_real(lr_recognition, "lr_recognition", low=0.0, low_open=True)
-        )
-        self.decay = check_real(decay, "decay", low=0.0)
-        self.batch_size = check_int(batch_size, "batch_size", low=1)
-        self.init_scale = check_real(init_scale, "init_scale", low=0.0)
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+        _check_sizes(layer_sizes)
+        check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+        if recognition_learning_rate is not None:
+            check_real(
+                recognition_learning_rate, "recognition_learning_rate", low=0.0, low_open=True
+            )
+        check_real(learning_rate_decay, "learning_rate_decay", low=0.0)
+        check_int(batch_size, "batch_size", low=1)
+        check_int(n_epochs, "n_epochs", low=1)
+        check_int(n_checkpoints, "n_checkpoints", low=0)
+        check_real(init_scale, "init_scale", low=0.0)
+        check_choice(dtype, "dtype", _DTYPES)
+        self.layer_sizes = layer_sizes
+        self.learning_rate = learning_rate
+        self.recognition_learning_rate = recognition_learning_rate
+        self.learning_rate_decay = learning_rate_decay
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.n_checkpoints = n_checkpoints
+        self.init_scale = init_scale
         self.dtype = dtype
-        self.params_: dict | None = None
+        self.rng = check_rng(rng)
 
-    def _require_fit(self) -> dict:
-        if self.params_ is None:
-            raise RuntimeError("call fit() before using the machine")
-        return self.params_
-
-    def fit(self, X: Any, rng: Any, *, n_checkpoints: int = 0) -> HelmholtzMachine:
-        """One pass of wake-sleep over the rows of ``X`` (fresh examples, in order).
+    def fit(self, X: Any) -> HelmholtzMachine:
+        """Wake-sleep over the rows of ``X``, in order, ``n_epochs`` times.
 
         The visible generative biases start at the log-odds of the data's pixel
         means; all other biases at zero.
 
         Args:
-            X: ``(n_examples, n_visible)`` 0/1 training stream.
-            rng: int seed or Generator.
-            n_checkpoints: if > 0, keep that many evenly spaced copies of the
-                parameters in ``checkpoints_`` as ``(examples_seen, params)``,
-                starting with the initial ones.
+            X: ``(n_examples, n_visible)`` 0/1 training stream, at least
+                ``batch_size`` rows (a final partial batch is not used).
 
         Returns:
             ``self``, with ``params_`` and ``checkpoints_`` set.
         """
         xp = B.xp()
-        X = _check_visible(X, self.layer_sizes[0], "X").astype(self.dtype)
-        n_checkpoints = check_int(n_checkpoints, "n_checkpoints", low=0)
-        rng = B.as_generator(rng, "rng")
-        p = init_params(self.layer_sizes, rng, self.init_scale, self.dtype)
+        gen = self._fit_generator()
+        sizes = _check_sizes(self.layer_sizes)
+        X = _check_visible(X, sizes[0], "X").astype(self.dtype)
+        batch_size = self.batch_size
+        per_epoch = X.shape[0] // batch_size
+        if per_epoch < 1:
+            raise ValueError(f"X must have at least batch_size={batch_size} rows")
+        lr_g = self.learning_rate
+        lr_r = self.recognition_learning_rate or lr_g
+        p = init_params(sizes, gen, self.init_scale, self.dtype)
         mean = xp.clip(X.mean(axis=0), 0.01, 0.99)
         p["b"][0] = xp.log(mean / (1 - mean)).astype(self.dtype)
-        n_steps = X.shape[0] // self.batch_size
-        if n_steps < 1:
-            raise ValueError(f"X must have at least batch_size={self.batch_size} rows")
-        marks = (
-            {round(k * n_steps / max(1, n_checkpoints - 1)) for k in range(n_checkpoints)}
-            if n_checkpoints
-            else set()
-        )
-        self.checkpoints_ = []
-        copy = lambda: {k: [a.copy() for a in v] for k, v in p.items()}  # noqa: E731
+        n_steps = per_epoch * self.n_epochs
+        k = self.n_checkpoints
+        marks = {round(i * n_steps / max(1, k - 1)) for i in range(k)} if k else set()
+        checkpoints = []
+        copy = lambda: {key: [a.copy() for a in v] for key, v in p.items()}  # noqa: E731
         for t in range(n_steps):
             if t in marks:
-                self.checkpoints_.append((t * self.batch_size, copy()))
-            scale = 1.0 / (self.batch_size * (1.0 + self.decay * t / n_steps))
-            batch = X[t * self.batch_size : (t + 1) * self.batch_size]
-            self._step(p, batch, rng, self.lr * scale, self.lr_recognition * scale)
-        if n_steps in marks or (n_checkpoints and len(self.checkpoints_) < n_checkpoints):
-            self.checkpoints_.append((n_steps * self.batch_size, copy()))
+                checkpoints.append((t * batch_size, copy()))
+            scale = 1.0 / (batch_size * (1.0 + self.learning_rate_decay * t / n_steps))
+            start = (t % per_epoch) * batch_size
+            _wake_sleep_step(p, X[start : start + batch_size], gen, lr_g * scale, lr_r * scale)
+        if n_steps in marks or (k and len(checkpoints) < k):
+            checkpoints.append((n_steps * batch_size, copy()))
         self.params_ = p
+        self.checkpoints_ = checkpoints
         return self
 
-    @staticmethod
-    def _step(p: dict, batch: Any, rng: Any, eps_g: float, eps_r: float) -> None:
-        xp = B.xp()
-        G, b, R, c = p["G"], p["b"], p["R"], p["c"]
-        n_layers = len(b)
-        # wake: recognise bottom-up, then teach the generative net to reproduce it
-        s = [batch]
-        for ell in range(n_layers - 1):
-            s.append(bernoulli(sigmoid(s[-1] @ R[ell] + c[ell]), rng, "float64"))
-        b[-1] += eps_g * (s[-1] - sigmoid(b[-1])).sum(axis=0)
-        for ell in range(n_layers - 1):
-            err = s[ell] - sigmoid(s[ell + 1] @ G[ell] + b[ell])
-            G[ell] += eps_g * (s[ell + 1].T @ err)
-            b[ell] += eps_g * err.sum(axis=0)
-        # sleep: dream top-down, then teach the recognition net to recover the causes
-        n = batch.shape[0]
-        d = [bernoulli(xp.broadcast_to(sigmoid(b[-1]), (n, b[-1].shape[0])), rng, "float64")]
-        for ell in range(n_layers - 2, -1, -1):
-            d.append(bernoulli(sigmoid(d[-1] @ G[ell] + b[ell]), rng, "float64"))
-        d = d[::-1]
-        for ell in range(n_layers - 1):
-            err = d[ell + 1] - sigmoid(d[ell] @ R[ell] + c[ell])
-            R[ell] += eps_r * (d[ell].T @ err)
-            c[ell] += eps_r * err.sum(axis=0)
+    @property
+    def G_(self) -> list[Any]:
+        """Generative weights ``params_["G"]``, bottom layer first."""
+        self._check_is_fitted("params_")
+        return self.params_["G"]
 
-    def sample(self, n: int, rng: Any) -> Any:
-        """``n`` fantasies (visible layer only) from the generative network."""
-        return dream(self._require_fit(), n, rng)[0]
+    @property
+    def b_(self) -> list[Any]:
+        """Generative biases ``params_["b"]``, visible first."""
+        self._check_is_fitted("params_")
+        return self.params_["b"]
 
-    def score(self, patterns: Any, probs: Any) -> float:
-        """Exact ``KL(p_data || p_model)`` in bits (lower is better)."""
-        return kl_data_to_model(self._require_fit(), patterns, probs)
+    @property
+    def R_(self) -> list[Any]:
+        """Recognition weights ``params_["R"]``, bottom layer first."""
+        self._check_is_fitted("params_")
+        return self.params_["R"]
+
+    @property
+    def c_(self) -> list[Any]:
+        """Recognition biases ``params_["c"]``, first hidden layer first."""
+        self._check_is_fitted("params_")
+        return self.params_["c"]
+
+    def sample(self, n_samples: int, *, probabilities: bool = False) -> Any:
+        """``n_samples`` fantasies (visible layer) from the generative network.
+
+        Each call draws with a fresh generator derived from ``rng`` (as
+        :meth:`fit` does), so the same call gives the same fantasies; for other
+        ones use :func:`dream` on ``params_`` with a generator of your own.
+
+        Args:
+            n_samples: how many fantasies.
+            probabilities: return ``p(v = 1 | h)`` for the sampled causes ``h``
+                instead of binary visible states.
+
+        Returns:
+            ``(n_samples, n_visible)`` 0/1 states (or probabilities).
+        """
+        self._check_is_fitted("params_")
+        n_samples = check_int(n_samples, "n_samples", low=1)
+        if not isinstance(probabilities, bool):
+            raise TypeError(f"probabilities must be a bool; got {type(probabilities).__name__}")
+        states = _dream(self.params_, n_samples, self._fit_generator())
+        if probabilities:
+            return sigmoid(states[1] @ self.params_["G"][0] + self.params_["b"][0])
+        return states[0]
+
+    def score(self, X: Any, sample_weight: Any = None) -> float:
+        """Mean exact log-likelihood ``log p(v)`` of the rows of ``X``, in nats (higher is better).
+
+        Computed by enumerating every hidden configuration (:func:`log_marginal`).
+        With ``sample_weight`` (non-negative, one per row) it is the weighted
+        mean: for the distinct ``patterns`` of a data distribution with
+        probabilities ``probs``, ``-score(patterns, probs) / ln 2`` minus the
+        data's entropy in bits is :func:`kl_data_to_model`.
+        """
+        self._check_is_fitted("params_")
+        logp = log_marginal(self.params_, X)
+        if sample_weight is None:
+            return float(logp.mean())
+        w = check_array(
+            sample_weight, "sample_weight", shape=(logp.shape[0],), values="nonnegative"
+        ).astype("float64")
+        if float(w.sum()) <= 0.0:
+            raise ValueError("sample_weight must have a positive sum")
+        return float((w * logp).sum() / w.sum())
+
+
+def _wake_sleep_step(p: dict, batch: Any, gen: Any, eps_g: float, eps_r: float) -> None:
+    """One wake phase on ``batch`` and one sleep phase on as many dreams, in place on ``p``."""
+    G, b, R, c = p["G"], p["b"], p["R"], p["c"]
+    # wake: recognise bottom-up, then teach the generative net to reproduce it
+    wake = _wake_gradients(p, _recognize(p, batch, gen))
+    for ell in range(len(G)):
+        G[ell] += eps_g * wake["G"][ell]
+    for ell in range(len(b)):
+        b[ell] += eps_g * wake["b"][ell]
+    # sleep: dream top-down, then teach the recognition net to recover the causes
+    sleep = _sleep_gradients(p, _dream(p, batch.shape[0], gen))
+    for ell in range(len(R)):
+        R[ell] += eps_r * sleep["R"][ell]
+        c[ell] += eps_r * sleep["c"][ell]

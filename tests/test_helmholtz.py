@@ -6,12 +6,27 @@ import math
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import helmholtz as H
 from hinton_utils.core import autodiff as ad
 from hinton_utils.core import functional
+from hinton_utils.core.binary import MAX_ENUMERATED_UNITS, all_states
+from hinton_utils.core.estimator import NotFittedError
+
+_CASE_X = H.sample_bars(200, 0, size=2)
+
+# The estimator contract (tests/test_estimators.py runs its checks on these).
+ESTIMATOR_CASES = {
+    "HelmholtzMachine": Case(
+        make=lambda rng: H.HelmholtzMachine((4, 3, 1), learning_rate=0.5, batch_size=20, rng=rng),
+        fit=lambda est: est.fit(_CASE_X),
+        score=lambda est: est.score(_CASE_X),
+        learned=("G_", "b_", "R_", "c_"),
+    ),
+}
 
 
 def random_params(sizes, seed, scale=1.0):
@@ -39,7 +54,7 @@ def test_generative_distribution_sums_to_one_and_matches_brute_force(sizes, seed
     assert pv.shape == (2 ** sizes[0],)
     assert pv.sum() == pytest.approx(1.0, abs=1e-12)
     # brute force: sum over every joint configuration of exp(log p(v, h))
-    configs = H.enumerate_binary(sum(sizes))
+    configs = all_states(sum(sizes))
     cuts = np.cumsum((0,) + tuple(sizes))
     states = [configs[:, cuts[i] : cuts[i + 1]] for i in range(len(sizes))]
     joint = np.exp(H.log_joint(p, states)).reshape(2 ** sizes[0], -1)
@@ -59,13 +74,13 @@ def test_log_joint_matches_hand_computation():
 @pytest.mark.parametrize("sizes", [(3, 2), (4, 2, 1)])
 def test_posterior_and_recognition_are_distributions_and_bayes_consistent(sizes):
     p = random_params(sizes, 11)
-    V = H.enumerate_binary(sizes[0])
+    V = all_states(sizes[0])
     post = H.posterior(p, V)
     q = H.recognition_distribution(p, V)
     np.testing.assert_allclose(post.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(q.sum(axis=1), 1.0, atol=1e-12)
     # q(h|v) from enumeration equals exp(log_recognition) of the same states
-    hidden = H.enumerate_binary(sum(sizes[1:]))
+    hidden = all_states(sum(sizes[1:]))
     cuts = np.cumsum((0,) + tuple(sizes[1:]))
     hs = [hidden[:, cuts[i] : cuts[i + 1]] for i in range(len(sizes) - 1)]
     v_rep = np.repeat(V[2:3], hidden.shape[0], axis=0)
@@ -77,7 +92,7 @@ def test_posterior_and_recognition_are_distributions_and_bayes_consistent(sizes)
 
 def test_free_energy_is_minus_log_p_plus_kl_and_bounds_it():
     p = random_params((4, 2, 1), 3)
-    V = H.enumerate_binary(4)
+    V = all_states(4)
     F = H.free_energy_bits(p, V)
     nll = -H.log_marginal(p, V) / math.log(2)
     kl = np.array(
@@ -184,15 +199,53 @@ def test_bars_distribution_is_exact():
 def test_training_is_deterministic_and_learns_bars():
     pat, pr = H.bars_distribution()
     X = H.sample_bars(60_000, 0)
-    a = H.HelmholtzMachine(lr=1.0, batch_size=20).fit(X, 1, n_checkpoints=3)
-    b = H.HelmholtzMachine(lr=1.0, batch_size=20).fit(X, 1)
+    a = H.HelmholtzMachine(learning_rate=1.0, batch_size=20, n_checkpoints=3, rng=1).fit(X)
+    b = H.HelmholtzMachine(learning_rate=1.0, batch_size=20, rng=1).fit(X)
     for key in a.params_:
         for x, y in zip(a.params_[key], b.params_[key]):
             np.testing.assert_array_equal(x, y)
     assert len(a.checkpoints_) == 3 and a.checkpoints_[0][0] == 0
+    assert a.checkpoints_[-1][0] == 60_000
     start = H.kl_data_to_model(a.checkpoints_[0][1], pat, pr)
-    assert a.score(pat, pr) < 0.5 * start
-    np.testing.assert_array_equal(a.sample(5, 2), b.sample(5, 2))
+    kl = H.kl_data_to_model(a.params_, pat, pr)
+    assert kl < 0.5 * start
+    # score is the mean log-likelihood in nats; on the exact distribution it is −(H + KL) ln 2.
+    entropy_bits = -(pr * np.log2(pr)).sum()
+    assert a.score(pat, pr) == pytest.approx(-(entropy_bits + kl) * math.log(2), rel=1e-10)
+    assert a.score(pat[:3]) == pytest.approx(H.log_marginal(a.params_, pat[:3]).mean())
+    np.testing.assert_array_equal(a.sample(5), b.sample(5))
+    np.testing.assert_array_equal(a.sample(5), a.sample(5))  # the same call, the same fantasies
+    assert set(np.unique(a.sample(5))) <= {0.0, 1.0}
+    probs = a.sample(5, probabilities=True)
+    assert np.all((probs > 0) & (probs < 1)) and not np.all(np.isin(probs, (0.0, 1.0)))
+
+
+def test_fit_is_one_wake_sleep_step_per_batch_with_the_public_rules():
+    X = H.sample_bars(40, 2, size=2)
+    hm = H.HelmholtzMachine(
+        (4, 2, 1),
+        learning_rate=0.3,
+        recognition_learning_rate=0.2,
+        batch_size=10,
+        n_epochs=2,
+        dtype="float64",
+        rng=4,
+    ).fit(X)
+    gen = np.random.default_rng(4)
+    p = H.init_params((4, 2, 1), gen, 0.1, "float64")
+    mean = np.clip(X.mean(axis=0), 0.01, 0.99)
+    p["b"][0] = np.log(mean / (1 - mean))
+    for t in range(8):  # 4 batches per epoch, 2 epochs, the stream in order
+        batch = X[(t % 4) * 10 : (t % 4) * 10 + 10]
+        wake = H.wake_gradients(p, H.recognize(p, batch, gen))
+        for key in ("G", "b"):
+            p[key] = [a + 0.3 / 10 * g for a, g in zip(p[key], wake[key], strict=True)]
+        sleep = H.sleep_gradients(p, H.dream(p, 10, gen))
+        for key in ("R", "c"):
+            p[key] = [a + 0.2 / 10 * g for a, g in zip(p[key], sleep[key], strict=True)]
+    for key in p:
+        for x, y in zip(hm.params_[key], p[key], strict=True):
+            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -217,25 +270,41 @@ S = random_states((3, 2), 2, 0)
         (lambda: H.log_recognition(P, [S[0], np.ones((2, 3))]), r"states\[1\]"),
         (lambda: H.wake_gradients(P, [S[0], np.ones((3, 2))]), r"states\[1\]"),
         (lambda: H.sleep_gradients(P, [S[0] * 2, S[1]]), r"states\[0\]"),
-        (lambda: H.enumerate_binary(0), "n"),
         (lambda: H.log_marginal(P, np.ones(3)), "V"),
-        (lambda: H.generative_distribution(H.init_params((17, 1), 0)), "visible"),
-        (lambda: H.posterior(H.init_params((2, 17), 0), np.ones((1, 2))), "hidden"),
+        (
+            lambda: H.generative_distribution(H.init_params((MAX_ENUMERATED_UNITS + 1, 1), 0)),
+            "visible",
+        ),
+        (
+            lambda: H.posterior(H.init_params((2, MAX_ENUMERATED_UNITS + 1), 0), np.ones((1, 2))),
+            "hidden",
+        ),
         (lambda: H.recognition_distribution(P, np.array([[0.0, 1.0, np.nan]])), "V"),
         (lambda: H.free_energy_bits(P, np.ones((1, 2))), "V"),
         (lambda: H.factorial_distribution([0.5, 1.2]), "means"),
         (lambda: H.kl_bits(np.array([0.5, 0.5]), np.array([1.0])), "same shape"),
         (lambda: H.kl_bits(np.array([0.5, 0.6]), np.array([0.5, 0.5])), "p must sum"),
         (lambda: H.kl_data_to_model(P, np.ones((2, 3)), np.array([0.5, 0.4])), "probs"),
-        (lambda: H.HelmholtzMachine(lr=0.0), "lr"),
-        (lambda: H.HelmholtzMachine(batch_size=0), "batch_size"),
-        (lambda: H.HelmholtzMachine(decay=-1.0), "decay"),
-        (lambda: H.HelmholtzMachine(dtype="int8"), "dtype"),
-        (lambda: H.HelmholtzMachine((3, 2)).fit(np.ones((4, 5)), 0), "X"),
-        (lambda: H.HelmholtzMachine((3, 2), batch_size=10).fit(np.ones((4, 3)), 0), "X"),
+        (lambda: H.HelmholtzMachine(learning_rate=0.0, rng=0), "learning_rate"),
         (
-            lambda: H.HelmholtzMachine((3, 2)).fit(np.ones((40, 3)), 0, n_checkpoints=-1),
-            "n_checkpoints",
+            lambda: H.HelmholtzMachine(recognition_learning_rate=-1.0, rng=0),
+            "recognition_learning_rate",
+        ),
+        (lambda: H.HelmholtzMachine(batch_size=0, rng=0), "batch_size"),
+        (lambda: H.HelmholtzMachine(n_epochs=0, rng=0), "n_epochs"),
+        (lambda: H.HelmholtzMachine(learning_rate_decay=-1.0, rng=0), "learning_rate_decay"),
+        (lambda: H.HelmholtzMachine(dtype="int8", rng=0), "dtype"),
+        (lambda: H.HelmholtzMachine(n_checkpoints=-1, rng=0), "n_checkpoints"),
+        (lambda: H.HelmholtzMachine((3, 2), rng=0).fit(np.ones((4, 5))), "X"),
+        (lambda: H.HelmholtzMachine((3, 2), batch_size=10, rng=0).fit(np.ones((4, 3))), "X"),
+        (lambda: H.HelmholtzMachine((3, 2), rng=0).fit(np.ones((40, 3))).sample(0), "n_samples"),
+        (
+            lambda: (
+                H.HelmholtzMachine((3, 2), rng=0)
+                .fit(np.ones((40, 3)))
+                .score(np.ones((2, 3)), [1.0, -1.0])
+            ),
+            "sample_weight",
         ),
     ],
 )
@@ -251,7 +320,8 @@ def test_bad_input_is_refused_with_the_argument_named(call, match):
         (lambda: H.recognize({"G": []}, np.ones((1, 3)), 0), "params"),
         (lambda: H.dream(P, 3, None), "rng"),
         (lambda: H.sample_bars(3, None), "rng"),
-        (lambda: H.HelmholtzMachine((3, 2)).fit(np.ones((40, 3)), None), "rng"),
+        (lambda: H.HelmholtzMachine((3, 2), rng=None), "rng"),
+        (lambda: H.HelmholtzMachine((3, 2), rng=np.random.RandomState(0)), "rng"),  # noqa: NPY002
     ],
 )
 def test_wrong_types_are_refused(call, match):
@@ -259,6 +329,23 @@ def test_wrong_types_are_refused(call, match):
         call()
 
 
-def test_unfitted_machine_refuses_to_sample():
-    with pytest.raises(RuntimeError, match="fit"):
-        H.HelmholtzMachine().sample(3, 0)
+def test_unfitted_machine_refuses_to_sample_and_score():
+    with pytest.raises(NotFittedError, match="fit"):
+        H.HelmholtzMachine(rng=0).sample(3)
+    with pytest.raises(NotFittedError, match="fit"):
+        H.HelmholtzMachine(rng=0).score(np.ones((1, 16)))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: H.sample_bars(3, -1),
+        lambda: H.init_params((3, 2), -1),
+        lambda: H.recognize(P, np.ones((2, 3)), -1),
+        lambda: H.dream(P, 3, -1),
+        lambda: H.HelmholtzMachine(rng=-1),
+    ],
+)
+def test_a_negative_seed_is_refused_naming_rng(call):
+    with pytest.raises(ValueError, match="rng"):
+        call()
