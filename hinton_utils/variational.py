@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .core import backend as B
+from .core.estimator import Estimator, check_rng
+from .core.optim import adam_step
 from .core.special import logsumexp
 from .core.validation import check_array, check_choice, check_int, check_real
 
@@ -206,7 +208,8 @@ class EMHistory:
 
     Attributes:
         free_energy: F after every step (each E or partial E-step and each M-step), nats.
-        log_likelihood: ``log p(x | θ)`` at the start and after every pass through the data.
+        log_likelihood: ``log p(x | θ)`` at the start and after every pass (epoch) through
+            the data.
         params: θ at the start and after every pass.
         steps_per_pass: how many F values each pass adds (2 for batch EM).
     """
@@ -217,14 +220,15 @@ class EMHistory:
     steps_per_pass: int = 2
 
 
-def batch_em(x: Any, params: MixtureParams, n_passes: int, min_var: float = 1e-6) -> EMHistory:
-    """Standard EM: each pass is a full E-step (all responsibilities) then an M-step."""
+def batch_em(x: Any, params: MixtureParams, n_epochs: int, min_var: float = 1e-6) -> EMHistory:
+    """Standard EM: each of ``n_epochs`` passes is a full E-step (all responsibilities) then
+    an M-step."""
     x = _check_x(x)
     params = _check_params(params)
-    n_passes = check_int(n_passes, "n_passes", low=1)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
     min_var = check_real(min_var, "min_var", low=0.0, low_open=True)
     hist = EMHistory(log_likelihood=[log_likelihood(x, params)], params=[params])
-    for _ in range(n_passes):
+    for _ in range(n_epochs):
         resp = posterior(x, params)
         hist.free_energy.append(free_energy(x, resp, params))
         params = m_step(sufficient_statistics(x, resp), min_var)
@@ -237,7 +241,7 @@ def batch_em(x: Any, params: MixtureParams, n_passes: int, min_var: float = 1e-6
 def incremental_em(
     x: Any,
     params: MixtureParams,
-    n_passes: int,
+    n_epochs: int,
     n_blocks: int,
     rng: Any,
     min_var: float = 1e-6,
@@ -254,7 +258,7 @@ def incremental_em(
     Args:
         x: data, shape (N,).
         params: the starting θ.
-        n_passes: passes through the data (each = n_blocks partial E/M steps after the first).
+        n_epochs: passes through the data (each = n_blocks partial E/M steps after the first).
         n_blocks: how many blocks the data are split into (1 gives batch EM).
         rng: int seed or Generator; draws the assignment of points to blocks.
         min_var: floor on each variance.
@@ -262,7 +266,7 @@ def incremental_em(
     xp = B.xp()
     x = _check_x(x)
     params = _check_params(params)
-    n_passes = check_int(n_passes, "n_passes", low=1)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
     n_blocks = check_int(n_blocks, "n_blocks", low=1, high=int(x.shape[0]))
     min_var = check_real(min_var, "min_var", low=0.0, low_open=True)
     gen = B.as_generator(rng, "rng")
@@ -278,7 +282,7 @@ def incremental_em(
     hist.free_energy.append(free_energy(x, resp, params))
     hist.log_likelihood.append(log_likelihood(x, params))
     hist.params.append(params)
-    for _ in range(n_passes - 1):
+    for _ in range(n_epochs - 1):
         for idx in blocks:
             xb = x[idx]
             new = posterior(xb, params)
@@ -311,8 +315,7 @@ def code_distribution(costs: Any, temperature: float = 1.0) -> Any:
     costs = _check_costs(costs)
     temperature = check_real(temperature, "temperature", low=0.0, low_open=True)
     a = -(costs - costs.min()) / temperature * LN2
-    q = xp.exp(a)
-    return q / q.sum()
+    return xp.exp(a - logsumexp(a))
 
 
 def _check_q(q: Any, n: int | None = None) -> Any:
@@ -336,10 +339,8 @@ def expected_net_cost(costs: Any, q: Any) -> float:
 
 def optimal_net_cost(costs: Any) -> float:
     """The minimum of :func:`expected_net_cost` over q: ``−log2 Σ_i 2^{−L_i}`` bits."""
-    xp = B.xp()
     costs = _check_costs(costs)
-    m = float(costs.min())
-    return m - float(xp.log2(xp.exp2(-(costs - m)).sum()))
+    return -float(logsumexp(-LN2 * costs)) / LN2
 
 
 def _quantise(q: Any, precision: int) -> list[int]:
@@ -527,13 +528,24 @@ def exact_posterior(Phi: Any, y: Any, noise_var: float, prior_var: float) -> tup
     return m, S, evidence
 
 
-class VariationalLinearRegression:
+class VariationalLinearRegression(Estimator):
     """Linear regression with a factorised Gaussian posterior over the weights.
 
     Minimises the description length ``E_q[−log p(y | Φ, w)] + KL(q ‖ N(0, s0² I))``
-    over ``q(w) = Π_j N(μ_j, v_j)`` by Adam on ``(μ, log v)`` (learning rate decaying linearly to 0), with the data term
-    either in closed form (``method="closed_form"``) or estimated with the
-    reparameterisation ``w = μ + √v ε`` (``method="reparam"``, ``n_samples`` draws).
+    over ``q(w) = Π_j N(μ_j, v_j)`` by Adam (:func:`hinton_utils.core.optim.adam_step`,
+    ``β = (0.9, 0.99)``) on ``(μ, log v)``, the learning rate decaying linearly to 0,
+    with the data term either in closed form (``method="closed_form"``) or estimated
+    with the reparameterisation ``w = μ + √v ε`` (``method="reparam"``, ``n_samples``
+    draws per step).
+
+    Args:
+        noise_var: the noise variance σ² of the targets.
+        prior_var: the prior variance s0² of every weight.
+        learning_rate: Adam's initial learning rate.
+        n_epochs: full-batch steps.
+        method: ``"closed_form"`` or ``"reparam"``.
+        n_samples: weight samples per step for ``"reparam"``.
+        rng: int seed or Generator (the reparameterisation noise; unused in closed form).
 
     Attributes (after ``fit``): ``mu_``, ``var_`` (the posterior), ``history_``
     (description length in bits after every step, closed form).
@@ -543,35 +555,40 @@ class VariationalLinearRegression:
         self,
         noise_var: float = 0.1,
         prior_var: float = 1.0,
-        lr: float = 0.05,
-        n_steps: int = 2000,
+        *,
+        learning_rate: float = 0.05,
+        n_epochs: int = 2000,
         method: str = "closed_form",
         n_samples: int = 1,
         rng: Any = 0,
     ) -> None:
-        self.noise_var = check_real(noise_var, "noise_var", low=0.0, low_open=True)
-        self.prior_var = check_real(prior_var, "prior_var", low=0.0, low_open=True)
-        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
-        self.n_steps = check_int(n_steps, "n_steps", low=1)
-        self.method = check_choice(method, "method", ("closed_form", "reparam"))
-        self.n_samples = check_int(n_samples, "n_samples", low=1)
-        self.rng = rng
+        check_real(noise_var, "noise_var", low=0.0, low_open=True)
+        check_real(prior_var, "prior_var", low=0.0, low_open=True)
+        check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_int(n_epochs, "n_epochs", low=1)
+        check_choice(method, "method", ("closed_form", "reparam"))
+        check_int(n_samples, "n_samples", low=1)
+        self.noise_var = noise_var
+        self.prior_var = prior_var
+        self.learning_rate = learning_rate
+        self.n_epochs = n_epochs
+        self.method = method
+        self.n_samples = n_samples
+        self.rng = check_rng(rng)
 
     def fit(self, Phi: Any, y: Any) -> VariationalLinearRegression:
         """Fit q(w) to the design ``Phi`` (N, D) and targets ``y`` (N,)."""
         xp = B.xp()
+        gen = self._fit_generator()
         Phi, y = _check_design(Phi, y)
-        gen = B.as_generator(self.rng, "rng")
         d = Phi.shape[1]
-        s2, p2 = self.noise_var, self.prior_var
+        s2, p2 = float(self.noise_var), float(self.prior_var)
         col = (Phi * Phi).sum(0)
         params = xp.concatenate([xp.zeros(d), xp.full(d, math.log(p2))])  # μ, log v
         m1, m2 = xp.zeros(2 * d), xp.zeros(2 * d)
-        beta1, beta2, eps = 0.9, 0.99, 1e-8
-        self.history_ = []
-        for t in range(1, self.n_steps + 1):
-            mu, logv = params[:d], params[d:]
-            v = xp.exp(logv)
+        history = []
+        for t in range(1, self.n_epochs + 1):
+            mu, v = params[:d], xp.exp(params[d:])
             # KL gradient (closed form in both methods).
             g_mu = mu / p2
             g_v = 0.5 / p2 - 0.5 / v
@@ -584,29 +601,33 @@ class VariationalLinearRegression:
                 gw = (w @ Phi.T - y[None, :]) @ Phi / s2  # dL/dw per sample
                 g_mu = g_mu + gw.mean(0)
                 g_v = g_v + (gw * eps_w).mean(0) * 0.5 / xp.sqrt(v)
-            grad = xp.concatenate([g_mu, g_v * v])
-            m1 = beta1 * m1 + (1 - beta1) * grad
-            m2 = beta2 * m2 + (1 - beta2) * grad**2
-            lr_t = self.lr * (1.0 - (t - 1) / self.n_steps)  # linear decay to 0
-            step = lr_t * (m1 / (1 - beta1**t)) / (xp.sqrt(m2 / (1 - beta2**t)) + eps)
-            params = params - step
-            self.mu_, self.var_ = params[:d], xp.exp(params[d:])
-            self.history_.append(sum(self.description_length(Phi, y)))
+            grad = xp.concatenate([g_mu, g_v * v])  # d/d(log v) = v d/dv
+            lr_t = self.learning_rate * (1.0 - (t - 1) / self.n_epochs)  # linear decay to 0
+            adam_step(params, grad, m1, m2, t, lr_t, (0.9, 0.99), 1e-8)
+            history.append(sum(description_length(Phi, y, params[:d], xp.exp(params[d:]), s2, p2)))
+        self.mu_, self.var_ = params[:d].copy(), xp.exp(params[d:])
+        self.history_ = history
         return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "mu_"):
-            raise RuntimeError("call fit(Phi, y) first")
 
     def description_length(self, Phi: Any, y: Any) -> tuple[float, float]:
         """``(data bits, weight bits)`` for the fitted q; see :func:`description_length`."""
-        self._check_fitted()
+        self._check_is_fitted("mu_")
         return description_length(Phi, y, self.mu_, self.var_, self.noise_var, self.prior_var)
+
+    def score(self, Phi: Any, y: Any) -> float:
+        """The negative description length in bits (higher is better).
+
+        ``−(data bits + weight bits)`` of :meth:`description_length`: the evidence
+        lower bound ``E_q[log p(y | Φ, w)] − KL(q ‖ prior)`` in bits, at most
+        ``log2 p(y | Φ)`` (:func:`exact_posterior`), with equality when q is the
+        exact posterior.
+        """
+        return -sum(self.description_length(Phi, y))
 
     def predict(self, Phi: Any, include_noise: bool = False) -> tuple[Any, Any]:
         """Predictive mean and standard deviation of ``Φ w`` under q (plus noise if asked)."""
         xp = B.xp()
-        self._check_fitted()
+        self._check_is_fitted("mu_")
         Phi = check_array(Phi, "Phi", shape=(None, self.mu_.shape[0]), dtype="float64")
         var = (Phi * Phi) @ self.var_
         if include_noise:

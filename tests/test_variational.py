@@ -6,11 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
 from hinton_utils import variational as V
+from hinton_utils.core.estimator import NotFittedError
 
 
 def _mixture_data(seed: int, n: int = 300) -> np.ndarray:
@@ -85,7 +87,7 @@ def test_sufficient_statistics_add_up_over_blocks():
 @given(seed=st.integers(0, 10_000))
 def test_batch_em_never_decreases_free_energy(seed):
     x = _mixture_data(seed, 200)
-    hist = V.batch_em(x, V.init_mixture(x, 3, rng=seed), n_passes=15)
+    hist = V.batch_em(x, V.init_mixture(x, 3, rng=seed), n_epochs=15)
     F = np.array(hist.free_energy)
     assert np.all(np.diff(F) >= -1e-9 * np.abs(F[:-1]))
     # After each full E-step F is the log-likelihood of the current θ.
@@ -232,6 +234,50 @@ def _regression(seed: int, orthogonal: bool = False):
     return Phi, y
 
 
+_CASE_PHI, _CASE_Y = _regression(0)
+
+# The estimator contract (tests/test_estimators.py runs its checks on these).
+ESTIMATOR_CASES = {
+    "VariationalLinearRegression": Case(
+        make=lambda rng: V.VariationalLinearRegression(
+            0.04, 1.0, n_epochs=20, method="reparam", n_samples=2, rng=rng
+        ),
+        fit=lambda est: est.fit(_CASE_PHI, _CASE_Y),
+        score=lambda est: est.score(_CASE_PHI, _CASE_Y),
+        learned=("mu_", "var_"),
+    ),
+}
+
+
+def test_score_is_the_negative_description_length_and_bounds_the_evidence():
+    Phi, y = _regression(6)
+    model = V.VariationalLinearRegression(0.04, 1.0, n_epochs=500).fit(Phi, y)
+    assert model.score(Phi, y) == -sum(model.description_length(Phi, y))
+    _, _, evidence = V.exact_posterior(Phi, y, 0.04, 1.0)
+    assert model.score(Phi, y) <= evidence / math.log(2)
+    assert model.history_[-1] == pytest.approx(-model.score(Phi, y))
+
+
+def test_closed_form_fit_is_adam_on_mean_and_log_variance():
+    Phi, y = _regression(7)
+    s2, p2, lr, n = 0.04, 1.0, 0.05, 30
+    model = V.VariationalLinearRegression(s2, p2, learning_rate=lr, n_epochs=n).fit(Phi, y)
+    d = Phi.shape[1]
+    w = np.concatenate([np.zeros(d), np.full(d, np.log(p2))])
+    m1, m2 = np.zeros(2 * d), np.zeros(2 * d)
+    for t in range(1, n + 1):  # Adam, β = (0.9, 0.99), the step size decaying linearly to 0
+        mu, v = w[:d], np.exp(w[d:])
+        g_mu = mu / p2 + Phi.T @ (Phi @ mu - y) / s2
+        g_v = 0.5 / p2 - 0.5 / v + 0.5 * (Phi * Phi).sum(0) / s2
+        g = np.concatenate([g_mu, g_v * v])
+        m1 = 0.9 * m1 + 0.1 * g
+        m2 = 0.99 * m2 + 0.01 * g * g
+        step = lr * (1 - (t - 1) / n) * (m1 / (1 - 0.9**t)) / (np.sqrt(m2 / (1 - 0.99**t)) + 1e-8)
+        w = w - step
+    np.testing.assert_allclose(model.mu_, w[:d], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.var_, np.exp(w[d:]), rtol=1e-10)
+
+
 def test_exact_posterior_satisfies_bayes_rule_at_any_weights():
     Phi, y = _regression(1)
     s2, p2 = 0.04, 2.0
@@ -249,7 +295,7 @@ def test_variational_optimum_has_the_exact_posterior_mean():
     Phi, y = _regression(2)
     s2, p2 = 0.04, 1.0
     m, S, evidence = V.exact_posterior(Phi, y, s2, p2)
-    model = V.VariationalLinearRegression(s2, p2, lr=0.05, n_steps=2000).fit(Phi, y)
+    model = V.VariationalLinearRegression(s2, p2, learning_rate=0.05, n_epochs=2000).fit(Phi, y)
     np.testing.assert_allclose(model.mu_, m, atol=1e-6)
     # Mean-field variances are 1 / diag(precision): smaller than the true marginals.
     np.testing.assert_allclose(model.var_, 1 / np.diag(np.linalg.inv(S)), rtol=1e-4)
@@ -265,7 +311,7 @@ def test_orthogonal_design_makes_the_factorised_posterior_exact():
     s2, p2 = 0.04, 1.0
     m, S, evidence = V.exact_posterior(Phi, y, s2, p2)
     assert np.allclose(S, np.diag(np.diag(S)))
-    model = V.VariationalLinearRegression(s2, p2, lr=0.05, n_steps=2000).fit(Phi, y)
+    model = V.VariationalLinearRegression(s2, p2, learning_rate=0.05, n_epochs=2000).fit(Phi, y)
     np.testing.assert_allclose(model.mu_, m, atol=1e-6)
     np.testing.assert_allclose(model.var_, np.diag(S), rtol=1e-4)
     # No factorisation gap: description length in bits = -log2 p(y).
@@ -277,7 +323,7 @@ def test_reparameterised_training_lands_near_the_closed_form_optimum():
     s2, p2 = 0.04, 1.0
     m, S, _ = V.exact_posterior(Phi, y, s2, p2)
     model = V.VariationalLinearRegression(
-        s2, p2, lr=0.05, n_steps=1500, method="reparam", n_samples=16, rng=0
+        s2, p2, learning_rate=0.05, n_epochs=1500, method="reparam", n_samples=16, rng=0
     ).fit(Phi, y)
     np.testing.assert_allclose(model.mu_, m, atol=0.02)
     np.testing.assert_allclose(model.var_, 1 / np.diag(np.linalg.inv(S)), rtol=0.15)
@@ -285,7 +331,7 @@ def test_reparameterised_training_lands_near_the_closed_form_optimum():
 
 def test_predictive_uncertainty_grows_away_from_the_data():
     Phi, y = _regression(5)
-    model = V.VariationalLinearRegression(0.04, 1.0, lr=0.05, n_steps=1000).fit(Phi, y)
+    model = V.VariationalLinearRegression(0.04, 1.0, learning_rate=0.05, n_epochs=1000).fit(Phi, y)
     grid = np.array([0.0, 1.5, 3.0])
     _, sd = model.predict(V.polynomial_features(grid, 3))
     assert sd[0] < sd[1] < sd[2]
@@ -318,7 +364,8 @@ R = V.posterior(X, P)
         (lambda: V.m_step(np.ones((3, 3)), min_var=0), "min_var"),
         (lambda: V.init_mixture(X, 0, rng=0), "n_components"),
         (lambda: V.init_mixture(X, 2, rng=None), "rng"),
-        (lambda: V.batch_em(X, P, 0), "n_passes"),
+        (lambda: V.batch_em(X, P, 0), "n_epochs"),
+        (lambda: V.incremental_em(X, P, 0, 2, rng=0), "n_epochs"),
         (lambda: V.incremental_em(X, P, 2, 0, rng=0), "n_blocks"),
         (lambda: V.incremental_em(X, P, 2, 2, rng="seed"), "rng"),
         (lambda: V.code_distribution([10, -1]), "costs"),
@@ -342,11 +389,34 @@ R = V.posterior(X, P)
         ),
         (lambda: V.exact_posterior(np.ones(3), np.ones(3), 1, 1), "Phi"),
         (lambda: V.VariationalLinearRegression(method="sgd"), "method"),
-        (lambda: V.VariationalLinearRegression(n_steps=0), "n_steps"),
+        (lambda: V.VariationalLinearRegression(n_epochs=0), "n_epochs"),
+        (lambda: V.VariationalLinearRegression(learning_rate=-1.0), "learning_rate"),
+        (lambda: V.VariationalLinearRegression(noise_var=0.0), "noise_var"),
+        (lambda: V.VariationalLinearRegression(n_samples=0), "n_samples"),
+        (lambda: V.VariationalLinearRegression(rng=None), "rng"),
         (lambda: V.VariationalLinearRegression().predict(np.ones((2, 2))), "fit"),
-        (lambda: V.VariationalLinearRegression(n_steps=2).fit(np.ones((3, 2)), [1, 2]), "y"),
+        (lambda: V.VariationalLinearRegression(n_epochs=2).fit(np.ones((3, 2)), [1, 2]), "y"),
     ],
 )
 def test_bad_input_is_refused_with_the_argument_named(call, match):
     with pytest.raises((ValueError, TypeError, RuntimeError), match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: V.init_mixture(X, 2, rng=-1),
+        lambda: V.incremental_em(X, P, 2, 2, rng=-1),
+        lambda: V.hide_message([0, 1], [0.5, 0.5], 3, rng=-1),
+        lambda: V.VariationalLinearRegression(rng=-1),
+    ],
+)
+def test_a_negative_seed_is_refused_naming_rng(call):
+    with pytest.raises(ValueError, match="rng"):
+        call()
+
+
+def test_unfitted_regression_raises_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        V.VariationalLinearRegression().score(np.ones((2, 2)), np.ones(2))
