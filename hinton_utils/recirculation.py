@@ -25,9 +25,9 @@ the sign is flipped (new minus old): :func:`timing_window`.
 
 Everything else here is the comparison: the exact gradient of the
 reconstruction error (:func:`reconstruction_gradient`), the cosine between the
-two (:func:`update_cosines`), a backprop autoencoder of the same shape built on
-:mod:`hinton_utils.core.autodiff` (:class:`BackpropAutoencoder`) and PCA
-(:func:`pca_reconstruct`).
+two (:func:`update_cosines`), a backprop autoencoder of the same shape built from
+:mod:`hinton_utils.core.nn` layers and trained by :func:`hinton_utils.core.nn.train`
+(:class:`BackpropAutoencoder`) and PCA (:func:`pca_reconstruct`).
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .core import autodiff as ad
 from .core import backend as B
 from .core import functional, nn, optim
-from .core.special import sigmoid
+from .core.autodiff import Tensor
+from .core.estimator import Estimator, check_rng
+from .core.special import cosine_similarity, sigmoid
 from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
 PARAM_KEYS = ("W_vh", "b_h", "W_hv", "b_v")
 VISIBLE_UNITS = ("logistic", "linear")
 TIMING_RULES = ("stdp", "recirculation")
+OPTIMIZERS = ("sgd", "adam")
+ALIGNMENT_KEYS = ("cosine_all", "cosine_visible_to_hidden", "cosine_hidden_to_visible", "symmetry")
 ALIGNMENT_ROWS = 500  # cosines during training are measured on (up to) this many training rows
 
 
@@ -109,14 +112,6 @@ def _decode(y: Any, p: dict[str, Any], visible: str) -> Any:
 def _flat(update: dict[str, Any], keys: tuple[str, ...]) -> Any:
     xp = B.xp()
     return xp.concatenate([update[k].reshape(-1) for k in keys])
-
-
-def _cosine(a: Any, b: Any) -> float:
-    xp = B.xp()
-    na, nb = float(xp.linalg.norm(a)), float(xp.linalg.norm(b))
-    if na == 0.0 or nb == 0.0:
-        return 0.0
-    return float(a @ b) / (na * nb)
 
 
 # ------------------------------------------------------------------ the loop
@@ -183,15 +178,38 @@ def recirculate(
     X = _check_X(X, n_visible=p["W_vh"].shape[0])
     lam = _check_lam(lam)
     visible = check_choice(visible, "visible", VISIBLE_UNITS)
-    if not isinstance(regress_hidden, bool):
-        raise TypeError(f"regress_hidden must be a bool; got {type(regress_hidden).__name__}")
+    _check_bool(regress_hidden, "regress_hidden")
+    return _recirculate(X, p, lam, visible, regress_hidden)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
+    return value
+
+
+def _recirculate(X: Any, p: dict[str, Any], lam: float, visible: str, regress: bool) -> Passes:
+    """The loop itself, on checked arguments (:func:`recirculate` and the training loop)."""
     y1 = sigmoid(X @ p["W_vh"] + p["b_h"])
     recon = _decode(y1, p, visible)
     x2 = lam * X + (1.0 - lam) * recon
     y3 = sigmoid(x2 @ p["W_vh"] + p["b_h"])
-    if regress_hidden:
+    if regress:
         y3 = lam * y1 + (1.0 - lam) * y3
     return Passes(x0=X, y1=y1, x2=x2, y3=y3, reconstruction=recon)
+
+
+def _update(s: Passes, scale: float) -> dict[str, Any]:
+    """``scale`` × the batch-mean weight changes: presynaptic × (old − new postsynaptic)."""
+    m = s.x0.shape[0]
+    dv = s.x0 - s.x2
+    dh = s.y1 - s.y3
+    return {
+        "W_vh": (scale / m) * (s.x2.T @ dh),
+        "b_h": scale * dh.mean(axis=0),
+        "W_hv": (scale / m) * (s.y1.T @ dv),
+        "b_v": scale * dv.mean(axis=0),
+    }
 
 
 def recirculation_update(
@@ -209,18 +227,10 @@ def recirculation_update(
         ΔW_hv = y1ᵀ (x0 − x2) / n,   Δb_v = mean(x0 − x2)
         ΔW_vh = x2ᵀ (y1 − y3) / n,   Δb_h = mean(y1 − y3)
 
-    Add ``lr *`` this to the parameters to learn. Arguments as in :func:`recirculate`.
+    Add ``learning_rate *`` this to the parameters to learn. Arguments as in
+    :func:`recirculate`.
     """
-    s = recirculate(X, params, lam, visible=visible, regress_hidden=regress_hidden)
-    n = s.x0.shape[0]
-    dv = s.x0 - s.x2
-    dh = s.y1 - s.y3
-    return {
-        "W_vh": s.x2.T @ dh / n,
-        "b_h": dh.mean(axis=0),
-        "W_hv": s.y1.T @ dv / n,
-        "b_v": dv.mean(axis=0),
-    }
+    return _update(recirculate(X, params, lam, visible=visible, regress_hidden=regress_hidden), 1.0)
 
 
 def reconstruct(X: Any, params: dict[str, Any], *, visible: str = "logistic") -> Any:
@@ -288,51 +298,77 @@ def update_cosines(
         "visible_to_hidden": ("W_vh", "b_h"),
         "all": PARAM_KEYS,
     }
-    return {name: _cosine(_flat(rec, keys), -_flat(grad, keys)) for name, keys in groups.items()}
+    return {
+        name: cosine_similarity(_flat(rec, keys), -_flat(grad, keys))
+        for name, keys in groups.items()
+    }
 
 
 def weight_symmetry(params: dict[str, Any]) -> float:
     """The cosine between ``W_vh`` and ``W_hvᵀ`` (1 when the loop's weights are symmetric)."""
     p = _check_params(params)
-    return _cosine(p["W_vh"].reshape(-1), p["W_hv"].T.reshape(-1))
+    return cosine_similarity(p["W_vh"].reshape(-1), p["W_hv"].T.reshape(-1))
 
 
 # ------------------------------------------------------------------ estimators
-def _check_common(
-    n_hidden: Any, lr: Any, batch_size: Any, n_epochs: Any
-) -> tuple[int, float, int, int]:
-    return (
-        check_int(n_hidden, "n_hidden", low=1),
-        check_real(lr, "lr", low=0.0, low_open=True),
-        check_int(batch_size, "batch_size", low=1),
-        check_int(n_epochs, "n_epochs", low=1),
-    )
+class _Autoencoder(Estimator):
+    """What the two autoencoders share once ``fit`` has set ``params_``: codes,
+    reconstructions and the score."""
 
+    visible: str
+    params_: dict[str, Any] | None = None
 
-class _Autoencoder:
-    """Shared scoring for the two autoencoders (``params_`` is set by ``fit``)."""
+    def _check_X_fitted(self, X: Any) -> Any:
+        self._check_is_fitted("params_")
+        return _check_X(X, n_visible=self.params_["W_vh"].shape[0])
 
-    visible = "logistic"
-    params_: dict[str, Any]
+    @property
+    def coefs_(self) -> list[Any]:
+        """The weight matrices ``[W_vh, W_hv]``, encoder first (as scikit-learn's MLPs list them)."""
+        self._check_is_fitted("params_")
+        return [self.params_["W_vh"], self.params_["W_hv"]]
 
-    def _fitted(self) -> dict[str, Any]:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(X) first")
-        return self.params_
+    @property
+    def intercepts_(self) -> list[Any]:
+        """The biases ``[b_h, b_v]``, hidden first."""
+        self._check_is_fitted("params_")
+        return [self.params_["b_h"], self.params_["b_v"]]
 
     def transform(self, X: Any) -> Any:
-        """Hidden codes ``σ(X W_vh + b_h)``."""
-        p = self._fitted()
-        X = _check_X(X, n_visible=p["W_vh"].shape[0])
-        return sigmoid(X @ p["W_vh"] + p["b_h"])
+        """Hidden codes ``σ(X W_vh + b_h)`` (X may hold probabilities or grey levels)."""
+        X = self._check_X_fitted(X)
+        return sigmoid(X @ self.params_["W_vh"] + self.params_["b_h"])
 
     def reconstruct(self, X: Any) -> Any:
         """Reconstructions of the rows of ``X``."""
-        return reconstruct(X, self._fitted(), visible=self.visible)
+        return reconstruct(self._check_X_fitted(X), self.params_, visible=self.visible)
 
     def score(self, X: Any) -> float:
-        """Squared reconstruction error per example (lower is better)."""
-        return reconstruction_error(X, self._fitted(), visible=self.visible)
+        """Negative squared reconstruction error per example (higher is better).
+
+        ``−mean over rows of Σᵢ (xᵢ − x̂ᵢ)²``: minus :func:`reconstruction_error`.
+        """
+        return -reconstruction_error(self._check_X_fitted(X), self.params_, visible=self.visible)
+
+    def _history(self, X: Any, X_test: Any) -> tuple[dict[str, list[float]], Any]:
+        """Empty curves and a ``record(params)`` that appends this epoch's errors."""
+        hist: dict[str, list[float]] = {"train_error": []}
+        if X_test is not None:
+            hist["test_error"] = []
+
+        def record(p: dict[str, Any]) -> None:
+            hist["train_error"].append(reconstruction_error(X, p, visible=self.visible))
+            if X_test is not None:
+                hist["test_error"].append(reconstruction_error(X_test, p, visible=self.visible))
+
+        return hist, record
+
+
+def _check_fit_data(X: Any, X_test: Any) -> tuple[Any, Any]:
+    X = _check_X(X)
+    if X_test is not None:
+        X_test = _check_X(X_test, "X_test", n_visible=X.shape[1])
+    return X, X_test
 
 
 class RecirculationAutoencoder(_Autoencoder):
@@ -341,13 +377,14 @@ class RecirculationAutoencoder(_Autoencoder):
     Args:
         n_hidden: number of hidden (code) units.
         lam: the regression λ in [0, 1).
-        lr: step size for :func:`recirculation_update` (a batch mean).
+        learning_rate: step size for :func:`recirculation_update` (a batch mean).
         batch_size: examples per update.
         n_epochs: passes through the training data.
-        rng: int seed or Generator (initial weights and the shuffle).
         visible: ``"logistic"`` or ``"linear"`` visible units.
         regress_hidden: regress the hidden units too on the second pass.
-        init_scale: std of the initial weights.
+        init_scale: std of the initial weights (:func:`init_params`).
+        track_alignment: also record, every epoch, how well the update points downhill.
+        rng: int seed or Generator (initial weights and the shuffles).
 
     After :meth:`fit`, ``params_`` holds the weights and ``history_`` a dict of
     per-epoch lists: ``"train_error"``, ``"test_error"`` (if ``X_test`` was
@@ -362,75 +399,67 @@ class RecirculationAutoencoder(_Autoencoder):
         n_hidden: int,
         *,
         lam: float = 0.5,
-        lr: float = 0.05,
+        learning_rate: float = 0.05,
         batch_size: int = 20,
         n_epochs: int = 200,
-        rng: Any,
         visible: str = "logistic",
         regress_hidden: bool = True,
         init_scale: float = 0.1,
+        track_alignment: bool = False,
+        rng: Any,
     ) -> None:
-        self.n_hidden, self.lr, self.batch_size, self.n_epochs = _check_common(
-            n_hidden, lr, batch_size, n_epochs
-        )
-        self.lam = _check_lam(lam)
-        self.visible = check_choice(visible, "visible", VISIBLE_UNITS)
-        if not isinstance(regress_hidden, bool):
-            raise TypeError(f"regress_hidden must be a bool; got {type(regress_hidden).__name__}")
+        check_int(n_hidden, "n_hidden", low=1)
+        _check_lam(lam)
+        check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_int(batch_size, "batch_size", low=1)
+        check_int(n_epochs, "n_epochs", low=1)
+        check_choice(visible, "visible", VISIBLE_UNITS)
+        _check_bool(regress_hidden, "regress_hidden")
+        check_real(init_scale, "init_scale", low=0.0)
+        _check_bool(track_alignment, "track_alignment")
+        self.n_hidden = n_hidden
+        self.lam = lam
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.visible = visible
         self.regress_hidden = regress_hidden
-        self.init_scale = check_real(init_scale, "init_scale", low=0.0)
-        self.rng = B.as_generator(rng, "rng")
+        self.init_scale = init_scale
+        self.track_alignment = track_alignment
+        self.rng = check_rng(rng)
 
-    def fit(
-        self, X: Any, X_test: Any = None, *, track_alignment: bool = False
-    ) -> RecirculationAutoencoder:
-        """Train on the rows of ``X`` (values in [0, 1] for logistic units)."""
-        X = _check_X(X)
+    def fit(self, X: Any, X_test: Any = None) -> RecirculationAutoencoder:
+        """Train on the rows of ``X`` (values in [0, 1] for logistic units); ``X_test``
+        (optional) is only measured."""
+        gen = self._fit_generator()
+        X, X_test = _check_fit_data(X, X_test)
         n, n_v = X.shape
-        if X_test is not None:
-            X_test = _check_X(X_test, "X_test", n_visible=n_v)
-        if not isinstance(track_alignment, bool):
-            raise TypeError(f"track_alignment must be a bool; got {type(track_alignment).__name__}")
-        xp = B.xp()
-        p = init_params(n_v, self.n_hidden, rng=self.rng, scale=self.init_scale)
-        kw = {"visible": self.visible, "regress_hidden": self.regress_hidden}
-        hist: dict[str, list[float]] = {"train_error": []}
-        if X_test is not None:
-            hist["test_error"] = []
-        if track_alignment:
-            for key in ("cosine_all", "cosine_visible_to_hidden", "cosine_hidden_to_visible"):
+        lam, regress = float(self.lam), self.regress_hidden
+        p = init_params(n_v, self.n_hidden, rng=gen, scale=self.init_scale)
+        hist, record_errors = self._history(X, X_test)
+        if self.track_alignment:
+            for key in ALIGNMENT_KEYS:
                 hist[key] = []
-            hist["symmetry"] = []
 
         def record() -> None:
-            hist["train_error"].append(reconstruction_error(X, p, visible=self.visible))
-            if X_test is not None:
-                hist["test_error"].append(reconstruction_error(X_test, p, visible=self.visible))
-            if track_alignment:
-                c = update_cosines(X[:ALIGNMENT_ROWS], p, self.lam, **kw)
+            record_errors(p)
+            if self.track_alignment:
+                c = update_cosines(
+                    X[:ALIGNMENT_ROWS], p, lam, visible=self.visible, regress_hidden=regress
+                )
                 hist["cosine_all"].append(c["all"])
                 hist["cosine_visible_to_hidden"].append(c["visible_to_hidden"])
                 hist["cosine_hidden_to_visible"].append(c["hidden_to_visible"])
                 hist["symmetry"].append(weight_symmetry(p))
 
         record()
-        lam, lr = self.lam, self.lr
         for _ in range(self.n_epochs):
-            order = xp.argsort(self.rng.random(n))
-            for start in range(0, n, self.batch_size):
-                # The update inlined (same formulas as recirculation_update, no re-validation).
-                x0 = X[order[start : start + self.batch_size]]
-                m = x0.shape[0]
-                y1 = sigmoid(x0 @ p["W_vh"] + p["b_h"])
-                x2 = lam * x0 + (1.0 - lam) * _decode(y1, p, self.visible)
-                y3 = sigmoid(x2 @ p["W_vh"] + p["b_h"])
-                if self.regress_hidden:
-                    y3 = lam * y1 + (1.0 - lam) * y3
-                dv, dh = x0 - x2, y1 - y3
-                p["W_hv"] += (lr / m) * (y1.T @ dv)
-                p["b_v"] += lr * dv.mean(axis=0)
-                p["W_vh"] += (lr / m) * (x2.T @ dh)
-                p["b_h"] += lr * dh.mean(axis=0)
+            for rows in nn.minibatches(n, self.batch_size, gen):
+                step = _update(
+                    _recirculate(X[rows], p, lam, self.visible, regress), self.learning_rate
+                )
+                for key in PARAM_KEYS:
+                    p[key] += step[key]
             record()
         self.params_ = p
         self.history_ = hist
@@ -438,89 +467,112 @@ class RecirculationAutoencoder(_Autoencoder):
 
 
 class BackpropAutoencoder(_Autoencoder):
-    """The same autoencoder trained by backpropagation (:mod:`hinton_utils.core.autodiff`).
+    """The same autoencoder trained by backpropagation, through the book's one training loop.
 
-    It minimises ``E = ½ · mean over the batch of Σᵢ (xᵢ − x̂ᵢ)²``, the error whose
-    gradient :func:`reconstruction_gradient` computes, with plain SGD (``"sgd"``)
-    or Adam (``"adam"``). Arguments as for :class:`RecirculationAutoencoder`.
+    The network is ``nn.Linear → sigmoid → nn.Linear (→ sigmoid)`` in float64,
+    its weights drawn from the fit's generator (normal, std ``init_scale``, as
+    :func:`init_params` draws them for recirculation), trained by
+    :func:`hinton_utils.core.nn.train` to minimise
+    ``E = ½ · mean over the batch of Σᵢ (xᵢ − x̂ᵢ)²`` (the error whose gradient
+    :func:`reconstruction_gradient` computes) with SGD (``"sgd"``, optionally with
+    ``momentum``) or Adam (``"adam"``).
+
+    Args:
+        n_hidden: number of hidden (code) units.
+        learning_rate: the optimiser's learning rate.
+        batch_size: examples per update.
+        n_epochs: passes through the training data.
+        optimizer: ``"sgd"`` or ``"adam"``.
+        momentum: SGD's momentum in [0, 1) (0 with Adam).
+        visible: ``"logistic"`` or ``"linear"`` visible units.
+        init_scale: std of the initial weights, > 0.
+        rng: int seed or Generator (initial weights and the shuffles).
+
+    After :meth:`fit`: ``params_`` (the weights, as for recirculation),
+    ``network_`` (the trained :class:`hinton_utils.core.nn.Sequential`) and
+    ``history_`` (``"train_error"``, and ``"test_error"`` if ``X_test`` was given;
+    entry 0 before training).
     """
 
     def __init__(
         self,
         n_hidden: int,
         *,
-        lr: float = 0.05,
+        learning_rate: float = 0.05,
         batch_size: int = 20,
         n_epochs: int = 200,
-        rng: Any,
         optimizer: str = "sgd",
+        momentum: float = 0.0,
         visible: str = "logistic",
         init_scale: float = 0.1,
+        rng: Any,
     ) -> None:
-        self.n_hidden, self.lr, self.batch_size, self.n_epochs = _check_common(
-            n_hidden, lr, batch_size, n_epochs
-        )
-        self.optimizer = check_choice(optimizer, "optimizer", ("sgd", "adam"))
-        self.visible = check_choice(visible, "visible", VISIBLE_UNITS)
-        self.init_scale = check_real(init_scale, "init_scale", low=0.0)
-        self.rng = B.as_generator(rng, "rng")
+        check_int(n_hidden, "n_hidden", low=1)
+        check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_int(batch_size, "batch_size", low=1)
+        check_int(n_epochs, "n_epochs", low=1)
+        check_choice(optimizer, "optimizer", OPTIMIZERS)
+        check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        if optimizer == "adam" and momentum != 0.0:
+            raise ValueError(f"momentum applies to optimizer='sgd' only; got {momentum}")
+        check_choice(visible, "visible", VISIBLE_UNITS)
+        check_real(init_scale, "init_scale", low=0.0, low_open=True)
+        self.n_hidden = n_hidden
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.visible = visible
+        self.init_scale = init_scale
+        self.rng = check_rng(rng)
 
     def fit(self, X: Any, X_test: Any = None) -> BackpropAutoencoder:
-        """Train on the rows of ``X``; ``history_`` has ``"train_error"`` (and ``"test_error"``)."""
-        X = _check_X(X)
-        n, n_v = X.shape
-        if X_test is not None:
-            X_test = _check_X(X_test, "X_test", n_visible=n_v)
-        p0 = init_params(n_v, self.n_hidden, rng=self.rng, scale=self.init_scale)
-        enc = nn.Linear(n_v, self.n_hidden, rng=0, dtype="float64")
-        dec = nn.Linear(self.n_hidden, n_v, rng=0, dtype="float64")
-        enc.weight.data, enc.bias.data = p0["W_vh"], p0["b_h"]
-        dec.weight.data, dec.bias.data = p0["W_hv"], p0["b_v"]
-        params = [enc.weight, enc.bias, dec.weight, dec.bias]
-        opt = (
-            optim.SGD(params, learning_rate=self.lr)
-            if self.optimizer == "sgd"
-            else optim.Adam(params, learning_rate=self.lr)
-        )
-        self._layers = (enc, dec)
-        hist: dict[str, list[float]] = {"train_error": []}
-        if X_test is not None:
-            hist["test_error"] = []
+        """Train on the rows of ``X``; ``X_test`` (optional) is only measured."""
+        gen = self._fit_generator()
+        X, X_test = _check_fit_data(X, X_test)
+        n_v = X.shape[1]
+        enc = nn.Linear(n_v, self.n_hidden, rng=gen, init=self.init_scale, dtype="float64")
+        dec = nn.Linear(self.n_hidden, n_v, rng=gen, init=self.init_scale, dtype="float64")
+        layers: list[nn.Module] = [enc, nn.Activation("sigmoid"), dec]
+        if self.visible == "logistic":
+            layers.append(nn.Activation("sigmoid"))
+        network = nn.Sequential(*layers)
+        if self.optimizer == "sgd":
+            opt = optim.SGD(
+                network.parameters(), learning_rate=self.learning_rate, momentum=self.momentum
+            )
+        else:
+            opt = optim.Adam(network.parameters(), learning_rate=self.learning_rate)
 
-        def record() -> None:
-            self.params_ = self._snapshot()
-            hist["train_error"].append(self.score(X))
-            if X_test is not None:
-                hist["test_error"].append(self.score(X_test))
+        def weights() -> dict[str, Any]:
+            return {
+                "W_vh": enc.weight.data.copy(),
+                "b_h": enc.bias.data.copy(),
+                "W_hv": dec.weight.data.copy(),
+                "b_v": dec.bias.data.copy(),
+            }
 
-        def loss(out: ad.Tensor, target: Any) -> ad.Tensor:
+        def half_mse(out: Tensor, target: Any) -> Tensor:
             return functional.mse(out, target, reduction="sum") * (0.5 / out.shape[0])
 
-        def model(x: ad.Tensor) -> ad.Tensor:
-            out = dec(ad.sigmoid(enc(x)))
-            return ad.sigmoid(out) if self.visible == "logistic" else out
-
-        record()
-        for _ in range(self.n_epochs):
-            order = B.xp().argsort(self.rng.random(n))
-            for start in range(0, n, self.batch_size):
-                xb = X[order[start : start + self.batch_size]]
-                opt.zero_grad()
-                loss(model(ad.Tensor(xb)), xb).backward()
-                opt.step()
-            record()
-        self.params_ = self._snapshot()
+        hist, record = self._history(X, X_test)
+        record(weights())
+        nn.train(
+            network,
+            opt,
+            X,
+            X,
+            n_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            rng=gen,
+            loss=half_mse,
+            callback=lambda epoch, loss: record(weights()),
+        )
+        self.params_ = weights()
+        self.network_ = network
         self.history_ = hist
         return self
-
-    def _snapshot(self) -> dict[str, Any]:
-        enc, dec = self._layers
-        return {
-            "W_vh": enc.weight.data.copy(),
-            "b_h": enc.bias.data.copy(),
-            "W_hv": dec.weight.data.copy(),
-            "b_v": dec.bias.data.copy(),
-        }
 
 
 def pca_reconstruct(X_train: Any, X: Any, n_components: int) -> Any:

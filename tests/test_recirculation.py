@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import recirculation as rc
 from hinton_utils.core import autodiff as ad
-from hinton_utils.core import functional
+from hinton_utils.core import functional, nn
+from hinton_utils.core.estimator import NotFittedError
 
 
 def _sig(z):
@@ -28,6 +30,29 @@ def _params(n_v=3, n_h=2, seed=0, scale=0.8, tied=False):
 
 def _data(n=5, n_v=3, seed=1):
     return np.random.default_rng(seed).random((n, n_v))
+
+
+_CASE_X = _data(12, 5, seed=2)
+
+# The estimator contract (tests/test_estimators.py runs its checks on these).
+ESTIMATOR_CASES = {
+    "RecirculationAutoencoder": Case(
+        make=lambda rng: rc.RecirculationAutoencoder(
+            3, n_epochs=2, batch_size=4, track_alignment=True, rng=rng
+        ),
+        fit=lambda est: est.fit(_CASE_X),
+        score=lambda est: est.score(_CASE_X),
+        learned=("coefs_", "intercepts_"),
+    ),
+    "BackpropAutoencoder": Case(
+        make=lambda rng: rc.BackpropAutoencoder(
+            3, n_epochs=2, batch_size=4, optimizer="adam", learning_rate=0.01, rng=rng
+        ),
+        fit=lambda est: est.fit(_CASE_X),
+        score=lambda est: est.score(_CASE_X),
+        learned=("coefs_", "intercepts_"),
+    ),
+}
 
 
 def _flat(d):
@@ -165,7 +190,7 @@ def test_weight_symmetry():
 def test_recirculation_learns_the_4_2_4_encoder():
     X = np.eye(4)
     m = rc.RecirculationAutoencoder(
-        2, lam=0.75, lr=10.0, batch_size=4, n_epochs=300, rng=0, init_scale=0.5
+        2, lam=0.75, learning_rate=10.0, batch_size=4, n_epochs=300, rng=0, init_scale=0.5
     ).fit(X)
     err = np.array(m.history_["train_error"])
     assert err[-1] < 0.1 * err[0]
@@ -177,30 +202,85 @@ def test_recirculation_learns_the_4_2_4_encoder():
 
 def test_training_is_deterministic_and_tracks_alignment():
     X = _data(30, 6, seed=4)
-    kw = dict(lam=0.5, lr=0.5, batch_size=10, n_epochs=5, rng=7)
-    a = rc.RecirculationAutoencoder(3, **kw).fit(X, X[:5], track_alignment=True)
-    b = rc.RecirculationAutoencoder(3, **kw).fit(X, X[:5], track_alignment=True)
+    kw = dict(lam=0.5, learning_rate=0.5, batch_size=10, n_epochs=5, track_alignment=True)
+    a = rc.RecirculationAutoencoder(3, rng=7, **kw).fit(X, X[:5])
+    gen = np.random.default_rng(7)
+    b = rc.RecirculationAutoencoder(3, rng=gen, **kw).fit(X, X[:5])
+    first = {k: v.copy() for k, v in b.params_.items()}
+    b.fit(X, X[:5])  # a second fit starts again from the same generator state
     for k in rc.PARAM_KEYS:
         np.testing.assert_array_equal(a.params_[k], b.params_[k])
+        np.testing.assert_array_equal(first[k], b.params_[k])
+    assert gen.random() == np.random.default_rng(7).random()  # the caller's Generator is untouched
     assert len(a.history_["cosine_all"]) == len(a.history_["test_error"]) == 6
     assert a.history_["train_error"][0] == pytest.approx(
         rc.reconstruction_error(X, rc.init_params(6, 3, rng=7, scale=0.1))
     )
+    assert a.score(X[:5]) == pytest.approx(-a.history_["test_error"][-1])
+
+
+def test_training_applies_the_recirculation_update_batch_by_batch():
+    X = _data(8, 4, seed=9)
+    m = rc.RecirculationAutoencoder(
+        2, lam=0.3, learning_rate=0.7, batch_size=3, n_epochs=2, rng=5, visible="linear"
+    ).fit(X)
+    gen = np.random.default_rng(5)
+    p = rc.init_params(4, 2, rng=gen, scale=0.1)
+    for _ in range(2):
+        for rows in nn.minibatches(8, 3, gen):
+            u = rc.recirculation_update(X[rows], p, 0.3, visible="linear")
+            p = {k: p[k] + 0.7 * u[k] for k in rc.PARAM_KEYS}
+    for k in rc.PARAM_KEYS:
+        np.testing.assert_allclose(m.params_[k], p[k], rtol=1e-12, atol=1e-14)
 
 
 def test_backprop_autoencoder_takes_exact_gradient_steps():
     X = _data(4, 5, seed=6)
     lr = 0.3
-    m = rc.BackpropAutoencoder(3, lr=lr, batch_size=4, n_epochs=1, rng=2, init_scale=0.5).fit(X)
-    p0 = rc.init_params(5, 3, rng=2, scale=0.5)
+    m = rc.BackpropAutoencoder(
+        3, learning_rate=lr, batch_size=4, n_epochs=1, rng=2, init_scale=0.5
+    ).fit(X)
+    p0 = rc.init_params(5, 3, rng=2, scale=0.5)  # the same draws as the network's layers
     g = rc.reconstruction_gradient(X, p0)
     for k in rc.PARAM_KEYS:  # one full-batch SGD step: p1 = p0 − lr ∇E
         np.testing.assert_allclose(m.params_[k], p0[k] - lr * g[k], rtol=1e-10, atol=1e-12)
+    assert isinstance(m.network_, nn.Sequential)
+    np.testing.assert_allclose(m.network_(ad.Tensor.constant(X)).data, m.reconstruct(X), rtol=1e-12)
+    assert m.history_["train_error"][-1] == pytest.approx(-m.score(X))
 
 
-def test_unfitted_model_refuses_to_score():
-    with pytest.raises(RuntimeError, match="fit"):
-        rc.RecirculationAutoencoder(2, rng=0).score(np.eye(4))
+def test_backprop_momentum_is_the_shared_momentum_step():
+    X = _data(4, 5, seed=6)
+    kw = dict(learning_rate=0.3, batch_size=4, n_epochs=2, rng=2, init_scale=0.5)
+    m = rc.BackpropAutoencoder(3, momentum=0.9, **kw).fit(X)
+    p = rc.init_params(5, 3, rng=2, scale=0.5)
+    v = {k: np.zeros_like(p[k]) for k in rc.PARAM_KEYS}
+    for _ in range(2):  # v ← μ v − lr ∇E,  p ← p + v
+        g = rc.reconstruction_gradient(X, p)
+        for k in rc.PARAM_KEYS:
+            v[k] = 0.9 * v[k] - 0.3 * g[k]
+            p[k] = p[k] + v[k]
+    for k in rc.PARAM_KEYS:
+        np.testing.assert_allclose(m.params_[k], p[k], rtol=1e-10, atol=1e-12)
+
+
+def test_transform_accepts_probabilities_and_score_is_the_negative_error():
+    X = _data(10, 4, seed=3)
+    m = rc.RecirculationAutoencoder(2, n_epochs=3, rng=0).fit(X)
+    codes = m.transform(X)
+    assert codes.shape == (10, 2) and np.all((codes > 0) & (codes < 1))
+    before = {k: v.copy() for k, v in m.params_.items()}
+    assert m.score(X) == -rc.reconstruction_error(X, m.params_)
+    for k in rc.PARAM_KEYS:
+        np.testing.assert_array_equal(before[k], m.params_[k])
+
+
+@pytest.mark.parametrize("cls", [rc.RecirculationAutoencoder, rc.BackpropAutoencoder])
+def test_unfitted_model_refuses_to_score(cls):
+    with pytest.raises(NotFittedError, match="fit"):
+        cls(2, rng=0).score(np.eye(4))
+    with pytest.raises(NotFittedError, match="fit"):
+        cls(2, rng=0).transform(np.eye(4))
 
 
 # ------------------------------------------------------------------ PCA
@@ -270,11 +350,15 @@ GOOD_X = _data()
         (lambda: rc.weight_symmetry([1, 2]), "params"),
         (lambda: rc.RecirculationAutoencoder(0, rng=0), "n_hidden"),
         (lambda: rc.RecirculationAutoencoder(2, lam=1.5, rng=0), "lam"),
-        (lambda: rc.RecirculationAutoencoder(2, lr=0.0, rng=0), "lr"),
+        (lambda: rc.RecirculationAutoencoder(2, learning_rate=0.0, rng=0), "learning_rate"),
+        (lambda: rc.RecirculationAutoencoder(2, track_alignment=1, rng=0), "track_alignment"),
         (lambda: rc.RecirculationAutoencoder(2, rng=None), "rng"),
         (lambda: rc.RecirculationAutoencoder(2, rng=0).fit(GOOD_X, GOOD_X[:, :2]), "X_test"),
         (lambda: rc.BackpropAutoencoder(2, batch_size=0, rng=0), "batch_size"),
         (lambda: rc.BackpropAutoencoder(2, optimizer="lbfgs", rng=0), "optimizer"),
+        (lambda: rc.BackpropAutoencoder(2, momentum=1.0, rng=0), "momentum"),
+        (lambda: rc.BackpropAutoencoder(2, optimizer="adam", momentum=0.5, rng=0), "momentum"),
+        (lambda: rc.BackpropAutoencoder(2, init_scale=0.0, rng=0), "init_scale"),
         (lambda: rc.BackpropAutoencoder(2, rng=0).fit("digits"), "X"),
         (lambda: rc.pca_reconstruct(GOOD_X, GOOD_X, 4), "n_components"),
         (lambda: rc.pca_reconstruct(GOOD_X, GOOD_X[:, :2], 1), "X"),
@@ -289,4 +373,17 @@ GOOD_X = _data()
 )
 def test_bad_input_is_refused_with_the_argument_named(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: rc.init_params(3, 2, rng=-1),
+        lambda: rc.RecirculationAutoencoder(2, rng=-1),
+        lambda: rc.BackpropAutoencoder(2, rng=-1),
+    ],
+)
+def test_a_negative_seed_is_refused_naming_rng(call):
+    with pytest.raises(ValueError, match="rng"):
         call()
