@@ -207,3 +207,15 @@ def test_as_generator_names_the_argument_for_a_negative_seed_and_a_random_state(
         B.as_generator(-5, "my_rng")
     with pytest.raises(TypeError, match="rng must be .*RandomState is the legacy API"):
         B.as_generator(np.random.RandomState(0))  # noqa: NPY002
+
+
+def test_one_blas_thread_limits_blas_inside_and_restores_it_after():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with B.one_blas_thread():
+        assert all(n == 1 for n in blas_threads())
+    assert blas_threads() == before

@@ -154,6 +154,29 @@ def as_generator(rng_or_seed: Any, name: str = "rng") -> Any:
 
 
 @contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run a block with one BLAS thread (a context manager, or a decorator).
+
+    The book's training loops multiply small matrices thousands of times. On a
+    busy 2-core machine OpenBLAS's worker threads spin and wait, which can make
+    such a loop several times slower; one thread is faster here, and it makes
+    the result the same whatever threading the reader's machine defaults to.
+    On CuPy (or without threadpoolctl, which ships with scikit-learn) it does
+    nothing.
+    """
+    if _active is not numpy:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@contextlib.contextmanager
 def ignore_overflow() -> Iterator[None]:
     """Silence floating-point overflow warnings where infinity is the right answer.
 
