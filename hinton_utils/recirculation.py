@@ -453,14 +453,15 @@ class RecirculationAutoencoder(_Autoencoder):
                 hist["symmetry"].append(weight_symmetry(p))
 
         record()
-        for _ in range(self.n_epochs):
-            for rows in nn.minibatches(n, self.batch_size, gen):
-                step = _update(
-                    _recirculate(X[rows], p, lam, self.visible, regress), self.learning_rate
-                )
-                for key in PARAM_KEYS:
-                    p[key] += step[key]
-            record()
+        with B.one_blas_thread():  # small products, many times: see core.backend
+            for _ in range(self.n_epochs):
+                for rows in nn.minibatches(n, self.batch_size, gen):
+                    step = _update(
+                        _recirculate(X[rows], p, lam, self.visible, regress), self.learning_rate
+                    )
+                    for key in PARAM_KEYS:
+                        p[key] += step[key]
+                record()
         self.params_ = p
         self.history_ = hist
         return self
