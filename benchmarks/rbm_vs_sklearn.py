@@ -62,7 +62,7 @@ def make_ours(X, args, seed):
     model = rbm.RBM(
         args.hidden,
         method="pcd",
-        k=1,
+        n_gibbs=1,
         learning_rate=args.lr,
         batch_size=args.batch_size,
         n_epochs=0,

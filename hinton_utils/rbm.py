@@ -27,14 +27,14 @@ What lives here:
   states, for tests;
 * estimates for large models: :func:`ais_log_partition` (annealed importance
   sampling, Salakhutdinov & Murray 2008) and :func:`pseudo_log_likelihood`;
+* :func:`cd_step`, one CD-k / PCD-k gradient estimate written to be read;
 * the :class:`RBM` estimator (``fit``, ``partial_fit``, ``transform``,
   ``sample``, ``score``, ``free_energy``), trained by CD-k, PCD-k or the exact
-  gradient, with a float32 inner loop that reuses preallocated buffers;
-* :func:`likelihood_curve` for the chapter's bars-and-stripes experiments;
-* a miniature Netflix problem: :func:`synthetic_ratings`,
-  :func:`ratings_rbm_predict` (an RBM per user with shared weights, binary
-  like/dislike visibles, after Salakhutdinov, Mnih & Hinton 2007),
-  :func:`matrix_factorization_predict` and :func:`rmse`.
+  gradient, with a float32 inner loop that reuses preallocated buffers
+  (``fast=True``, the default) beside the plain :func:`cd_step` (``fast=False``);
+* :func:`likelihood_curve` for the chapter's bars-and-stripes experiments.
+
+The chapter's miniature Netflix problem lives in :mod:`hinton_utils.netflix`.
 """
 
 from __future__ import annotations
@@ -43,13 +43,25 @@ import math
 from typing import Any
 
 from .core import backend as B
-from .core.special import bernoulli, bernoulli_, logsumexp, sigmoid, sigmoid_, softplus
+from .core.binary import MAX_ENUMERATED_UNITS, all_states, state_blocks, state_index
+from .core.estimator import Estimator, check_rng
+from .core.optim import momentum_step
+from .core.special import (
+    bernoulli,
+    bernoulli_,
+    cosine_similarity,
+    logsumexp,
+    sigmoid,
+    sigmoid_,
+    softplus,
+)
 from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "RBM",
     "ais_log_partition",
     "cd_gradient_expectation",
+    "cd_step",
     "energy",
     "exact_gradient",
     "free_energy",
@@ -59,34 +71,17 @@ __all__ = [
     "log_likelihood",
     "log_partition",
     "log_partition_brute_force",
-    "matrix_factorization_predict",
     "pseudo_log_likelihood",
-    "ratings_rbm_predict",
-    "rmse",
-    "synthetic_ratings",
 ]
 
-#: Largest layer we enumerate (2**20 states, in chunks).
-MAX_ENUMERATED = 20
-_CHUNK = 1 << 14
 METHODS = ("cd", "pcd", "exact")
+#: Enumerated states per block; a layer of up to 14 units is summed in one block.
+_BLOCK = 1 << 14
+#: The transition matrix over visible states is (2**V, 2**V): V <= 12 keeps it at 128 MiB.
+_MAX_TRANSITION_VISIBLE = 12
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _states(start: int, stop: int, n: int, dtype: str = "float64") -> Any:
-    """Rows ``start..stop-1`` of all 2**n binary states, most significant bit first."""
-    xp = B.xp()
-    idx = xp.arange(start, stop, dtype=xp.int64)
-    shifts = xp.arange(n - 1, -1, -1, dtype=xp.int64)
-    return ((idx[:, None] >> shifts[None, :]) & 1).astype(dtype)
-
-
-def _chunks(n: int) -> Any:
-    total = 1 << n
-    for start in range(0, total, _CHUNK):
-        yield _states(start, min(start + _CHUNK, total), n)
 
 
 def _check_params(W: Any, b: Any, c: Any, dtype: str = "float64") -> tuple[Any, Any, Any]:
@@ -98,15 +93,30 @@ def _check_params(W: Any, b: Any, c: Any, dtype: str = "float64") -> tuple[Any, 
 
 
 def _check_small(W: Any, what: str) -> None:
-    if min(W.shape) > MAX_ENUMERATED:
+    if min(W.shape) > MAX_ENUMERATED_UNITS:
         raise ValueError(
             f"W has shape {tuple(W.shape)}: {what} enumerates the smaller layer and needs "
-            f"min(V, H) <= {MAX_ENUMERATED}; use ais_log_partition or pseudo_log_likelihood"
+            f"min(V, H) <= {MAX_ENUMERATED_UNITS}; use ais_log_partition or pseudo_log_likelihood"
         )
 
 
 def _check_visible(X: Any, V: int, name: str = "X", dtype: str = "float64") -> Any:
     return check_array(X, name, ndim=2, shape=(None, V), dtype=dtype, values="binary")
+
+
+def _check_unit_interval(X: Any, V: int | None, name: str = "X", dtype: Any = "float64") -> Any:
+    """Rows of binary states or of probabilities: every entry in [0, 1]."""
+    X = check_array(X, name, ndim=2, shape=(None, V), dtype=dtype)
+    if bool(((X < 0) | (X > 1)).any()):
+        raise ValueError(f"{name} must lie in [0, 1] (binary states or probabilities)")
+    return X
+
+
+def _blocks(n: int) -> Any:
+    """All 2**n states of n units: one table when small, else consecutive blocks."""
+    if n <= 14:
+        return [all_states(n)]
+    return state_blocks(n, _BLOCK)
 
 
 # ----------------------------------------------------------------------------- exact quantities
@@ -128,9 +138,7 @@ def free_energy(V: Any, W: Any, b: Any, c: Any) -> Any:
     mean-field extension); exactness tests use 0/1 rows.
     """
     W, b, c = _check_params(W, b, c)
-    V = check_array(V, "V", ndim=2, shape=(None, W.shape[0]), dtype="float64")
-    if bool(((V < 0) | (V > 1)).any()):
-        raise ValueError("V must lie in [0, 1]")
+    V = _check_unit_interval(V, W.shape[0], "V")
     return -(V @ b) - softplus(V @ W + c).sum(axis=1)
 
 
@@ -142,7 +150,7 @@ def log_partition(W: Any, b: Any, c: Any, side: str = "auto") -> float:
         side: which layer to enumerate: "visible", "hidden" or "auto" (the smaller).
 
     Raises:
-        ValueError: the enumerated layer has more than ``MAX_ENUMERATED`` units.
+        ValueError: the enumerated layer has more than ``MAX_ENUMERATED_UNITS`` units.
     """
     W, b, c = _check_params(W, b, c)
     side = check_choice(side, "side", ("auto", "visible", "hidden"))
@@ -153,30 +161,28 @@ def _log_partition(W: Any, b: Any, c: Any, side: str = "auto") -> float:
     if side == "auto":
         side = "visible" if W.shape[0] <= W.shape[1] else "hidden"
     n = W.shape[0] if side == "visible" else W.shape[1]
-    if n > MAX_ENUMERATED:
-        raise ValueError(f"side={side!r} has {n} units; enumeration allows <= {MAX_ENUMERATED}")
-    if n <= 14:  # one block: no chunking overhead
-        S = _states(0, 1 << n, n)
-        if side == "visible":
-            return float(logsumexp(S @ b + softplus(S @ W + c).sum(axis=1)))
-        return float(logsumexp(S @ c + softplus(S @ W.T + b).sum(axis=1)))
+    if n > MAX_ENUMERATED_UNITS:
+        raise ValueError(
+            f"side={side!r} has {n} units; enumeration allows <= {MAX_ENUMERATED_UNITS}"
+        )
     parts = []
-    for S in _chunks(n):
+    for S in _blocks(n):
         if side == "visible":
             parts.append(logsumexp(S @ b + softplus(S @ W + c).sum(axis=1)))
         else:
             parts.append(logsumexp(S @ c + softplus(S @ W.T + b).sum(axis=1)))
-    xp = B.xp()
-    return float(logsumexp(xp.stack(parts)))
+    return float(parts[0] if len(parts) == 1 else logsumexp(B.xp().stack(parts)))
 
 
 def log_partition_brute_force(W: Any, b: Any, c: Any) -> float:
     """log Z by summing exp(-E) over every joint state (v, h); for tests (V + H <= 20)."""
     W, b, c = _check_params(W, b, c)
     V, H = W.shape
-    if V + H > MAX_ENUMERATED:
-        raise ValueError(f"W has {V} + {H} units; brute force allows <= {MAX_ENUMERATED}")
-    S = _states(0, 1 << (V + H), V + H)
+    if V + H > MAX_ENUMERATED_UNITS:
+        raise ValueError(
+            f"W has {V} + {H} units; brute force allows <= {MAX_ENUMERATED_UNITS} in all"
+        )
+    S = all_states(V + H)
     Sv, Sh = S[:, :V], S[:, V:]
     neg_e = Sv @ b + Sh @ c + ((Sv @ W) * Sh).sum(axis=1)
     return float(logsumexp(neg_e))
@@ -195,7 +201,7 @@ def _model_statistics(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     xp = B.xp()
     V, H = W.shape
     if V <= 14 and V <= H:  # one block: share the softplus between log Z and p(v)
-        S = _states(0, 1 << V, V)
+        S = all_states(V)
         A = S @ W + c
         logits = S @ b + softplus(A).sum(axis=1)
         p = xp.exp(logits - logsumexp(logits))
@@ -204,14 +210,14 @@ def _model_statistics(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     logZ = _log_partition(W, b, c)
     vh, ev, eh = xp.zeros((V, H)), xp.zeros(V), xp.zeros(H)
     if V <= H:
-        for S in _chunks(V):
+        for S in _blocks(V):
             p = xp.exp(S @ b + softplus(S @ W + c).sum(axis=1) - logZ)
             Ph = sigmoid(S @ W + c)
             vh += (S * p[:, None]).T @ Ph
             ev += p @ S
             eh += p @ Ph
     else:
-        for S in _chunks(H):
+        for S in _blocks(H):
             p = xp.exp(S @ c + softplus(S @ W.T + b).sum(axis=1) - logZ)
             Pv = sigmoid(S @ W.T + b)
             vh += (Pv * p[:, None]).T @ S
@@ -235,6 +241,10 @@ def exact_gradient(X: Any, W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     W, b, c = _check_params(W, b, c)
     X = _check_visible(X, W.shape[0])
     _check_small(W, "exact_gradient")
+    return _exact_gradient(X, W, b, c)
+
+
+def _exact_gradient(X: Any, W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     dvh, dv, dh = _data_statistics(X, W, c)
     mvh, mv, mh = _model_statistics(W, b, c)
     return dvh - mvh, dv - mv, dh - mh
@@ -243,58 +253,72 @@ def exact_gradient(X: Any, W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
 def gibbs_transition_matrix(W: Any, b: Any, c: Any) -> Any:
     """T[v, v'] = sum_h p(h | v) p(v' | h): one up-down Gibbs step between visible states.
 
-    Visible states are indexed in binary counting order (most significant bit
-    first). Needs V <= 12 (a 4096 x 4096 matrix) and H <= ``MAX_ENUMERATED``;
-    the hidden layer is summed in chunks.
+    Visible states are indexed as :func:`hinton_utils.core.binary.all_states`
+    lists them (binary counting order, unit 0 first). Needs V <= 12 (a 4096 x
+    4096 matrix) and H <= ``MAX_ENUMERATED_UNITS``; the hidden layer is summed in blocks.
     """
     xp = B.xp()
     W, b, c = _check_params(W, b, c)
     V, H = W.shape
-    if V > 12 or H > MAX_ENUMERATED:
-        raise ValueError(f"W has shape {(V, H)}; the transition matrix needs V <= 12, H <= 20")
-    Sv = _states(0, 1 << V, V)
+    if V > _MAX_TRANSITION_VISIBLE or H > MAX_ENUMERATED_UNITS:
+        raise ValueError(
+            f"W has shape {(V, H)}; the transition matrix needs V <= {_MAX_TRANSITION_VISIBLE}, "
+            f"H <= {MAX_ENUMERATED_UNITS}"
+        )
+    Sv = all_states(V)
     A = Sv @ W + c  # (2^V, H)
     log_norm_h = softplus(A).sum(axis=1)
     T = xp.zeros((1 << V, 1 << V))
-    for Sh in _chunks(H):
-        Ph_given_v = xp.exp(A @ Sh.T - log_norm_h[:, None])  # (2^V, chunk)
-        Bv = Sh @ W.T + b  # (chunk, V)
-        Pv_given_h = xp.exp(Bv @ Sv.T - softplus(Bv).sum(axis=1)[:, None])  # (chunk, 2^V)
+    for Sh in _blocks(H):
+        Ph_given_v = xp.exp(A @ Sh.T - log_norm_h[:, None])  # (2^V, block)
+        Bv = Sh @ W.T + b  # (block, V)
+        Pv_given_h = xp.exp(Bv @ Sv.T - softplus(Bv).sum(axis=1)[:, None])  # (block, 2^V)
         T += Ph_given_v @ Pv_given_h
     return T
 
 
-def _state_index(X: Any) -> Any:
-    xp = B.xp()
-    n = X.shape[1]
-    weights = 2 ** xp.arange(n - 1, -1, -1, dtype=xp.int64)
-    return (X.astype(xp.int64) * weights).sum(axis=1)
+def _check_transition_matrix(T: Any, n_states: int) -> Any:
+    """A row-stochastic (n_states, n_states) matrix: entries >= 0, every row summing to 1."""
+    T = check_array(T, "T", shape=(n_states, n_states), dtype="float64")
+    if bool((T < 0).any()):
+        raise ValueError("T must be a transition matrix: its entries must be non-negative")
+    sums = T.sum(axis=1)
+    worst = int(B.xp().abs(sums - 1.0).argmax())
+    if abs(float(sums[worst]) - 1.0) > 1e-8:
+        raise ValueError(
+            f"T must be a transition matrix: every row must sum to 1; row {worst} sums to "
+            f"{float(sums[worst]):.6g}"
+        )
+    return T
 
 
 def cd_gradient_expectation(
-    X: Any, W: Any, b: Any, c: Any, k: int, T: Any = None
+    X: Any, W: Any, b: Any, c: Any, n_gibbs: int, T: Any = None
 ) -> tuple[Any, Any, Any]:
-    """The exact expected CD-k update (dW, db, dc): the average over all sampling noise.
+    """The exact expected CD-k update (dW, db, dc), k = ``n_gibbs``: the average over all noise.
 
     CD-k starts a chain at each data vector, runs k up-down Gibbs steps to v_k and
     uses ``<v0 p(h|v0)^T> - <v_k p(h|v_k)^T>``. Its expectation is computed from
-    the k-th power of the visible transition matrix (pass ``T`` to reuse one).
-    As k grows it tends to :func:`exact_gradient`.
+    the k-th power of the visible transition matrix (pass ``T``, from
+    :func:`gibbs_transition_matrix`, to reuse one). As k grows it tends to
+    :func:`exact_gradient`.
+
+    Raises:
+        ValueError: ``T`` has the wrong shape or is not row-stochastic.
     """
     xp = B.xp()
     W, b, c = _check_params(W, b, c)
     X = _check_visible(X, W.shape[0])
-    k = check_int(k, "k", low=1)
+    n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
+    n_states = 1 << W.shape[0]
     if T is None:
         T = gibbs_transition_matrix(W, b, c)
     else:
-        n_states = 1 << W.shape[0]
-        T = check_array(T, "T", shape=(n_states, n_states), dtype="float64")
-    Sv = _states(0, 1 << W.shape[0], W.shape[0])
-    start = xp.zeros((X.shape[0], Sv.shape[0]))
-    start[xp.arange(X.shape[0]), _state_index(X)] = 1.0
-    dist = start
-    for _ in range(k):
+        T = _check_transition_matrix(T, n_states)
+    Sv = all_states(W.shape[0])
+    dist = xp.zeros((X.shape[0], n_states))
+    dist[xp.arange(X.shape[0]), state_index(X)] = 1.0
+    for _ in range(n_gibbs):
         dist = dist @ T
     q = dist.mean(axis=0)  # distribution of v_k, averaged over the data
     Ph = sigmoid(Sv @ W + c)
@@ -303,7 +327,11 @@ def cd_gradient_expectation(
 
 
 def gradient_cosine(g1: Any, g2: Any) -> float:
-    """Cosine of the angle between two gradients given as tuples of arrays (dW, db, dc)."""
+    """Cosine of the angle between two gradients given as tuples of arrays (dW, db, dc).
+
+    The parts are flattened and joined into one vector each, then compared with
+    :func:`hinton_utils.core.special.cosine_similarity` (0.0 for a zero gradient).
+    """
     xp = B.xp()
     if not isinstance(g1, (tuple, list)) or not isinstance(g2, (tuple, list)):
         raise TypeError("g1 and g2 must be tuples of arrays (dW, db, dc)")
@@ -313,10 +341,7 @@ def gradient_cosine(g1: Any, g2: Any) -> float:
     bb = xp.concatenate([check_array(x, "g2", dtype="float64").ravel() for x in g2])
     if a.shape != bb.shape:
         raise ValueError(f"g1 and g2 must have matching shapes; got {a.shape} and {bb.shape}")
-    na, nb = float(xp.linalg.norm(a)), float(xp.linalg.norm(bb))
-    if na == 0 or nb == 0:
-        raise ValueError("g1 and g2 must be non-zero")
-    return float(a @ bb) / (na * nb)
+    return cosine_similarity(a, bb)
 
 
 # ----------------------------------------------------------------------------- estimates
@@ -402,10 +427,56 @@ def pseudo_log_likelihood(
     return total / X.shape[0]
 
 
+# ----------------------------------------------------------------------------- one CD step, plainly
+
+
+def cd_step(
+    X: Any, W: Any, b: Any, c: Any, *, n_gibbs: int = 1, rng: Any, chain: Any = None
+) -> tuple[tuple[Any, Any, Any], Any]:
+    """One CD-k (or PCD-k) estimate of the log-likelihood gradient on a batch, written to be read.
+
+    The reference for :class:`RBM`'s fast update (``RBM(fast=False)`` trains with
+    this function; a test checks that both give the same weights in float64).
+
+    Args:
+        X: a batch of binary data (n, V).
+        W, b, c: the current parameters.
+        n_gibbs: k, the up-down Gibbs steps of the negative phase.
+        rng: int seed or Generator for the sampling noise (advanced when a Generator
+            is passed).
+        chain: ``None`` for CD (the chains start at the data), or the persistent
+            hidden states (n, H) for PCD.
+
+    Returns:
+        ``((dW, db, dc), chain)``: the update direction (ascent on the likelihood)
+        and, for PCD, the chains' next hidden states (``None`` for CD).
+    """
+    dtype = "float32" if getattr(W, "dtype", None) == "float32" else "float64"
+    W, b, c = _check_params(W, b, c, dtype=dtype)
+    X = _check_visible(X, W.shape[0], dtype=W.dtype)
+    n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
+    gen = B.as_generator(rng, "rng")
+    if chain is not None:
+        chain = check_array(chain, "chain", shape=(X.shape[0], W.shape[1]), values="binary")
+    ph_data = sigmoid(X @ W + c)  # the wake phase takes one step: p(h | data)
+    h = bernoulli(ph_data, gen) if chain is None else chain
+    for step in range(n_gibbs):  # the sleep phase: k steps down and up again
+        v = bernoulli(sigmoid(h @ W.T + b), gen)
+        ph_model = sigmoid(v @ W + c)
+        if step < n_gibbs - 1:
+            h = bernoulli(ph_model, gen)
+    n = X.shape[0]
+    dW = (X.T @ ph_data - v.T @ ph_model) / n  # <v h>_data - <v h>_after k steps
+    db = (X - v).sum(axis=0) / n
+    dc = (ph_data - ph_model).sum(axis=0) / n
+    next_chain = None if chain is None else bernoulli(ph_model, gen)
+    return (dW, db, dc), next_chain
+
+
 # ----------------------------------------------------------------------------- the estimator
 
 
-class RBM:
+class RBM(Estimator):
     """A binary-binary RBM in scikit-learn's style, trained by CD-k, PCD-k or the exact gradient.
 
     Args:
@@ -414,18 +485,23 @@ class RBM:
             "pcd" (persistent chains, one per batch row, as scikit-learn's
             ``BernoulliRBM``), or "exact" (enumerated model statistics; needs
             min(V, H) <= 20).
-        k: Gibbs steps per update (CD-k / PCD-k).
+        n_gibbs: Gibbs steps per update (the k of CD-k / PCD-k).
         learning_rate: step size on the mean gradient of a batch.
         batch_size: rows per update.
         n_epochs: passes over the data in :meth:`fit`.
-        momentum: classical momentum on all parameters (0 = plain SGD).
+        momentum: classical momentum on all parameters (0 = plain SGD), as
+            :func:`hinton_utils.core.optim.momentum_step`.
         weight_decay: L2 penalty on W (not the biases).
         init_scale: standard deviation of the initial weights.
         init_visible: "zeros" or "data" (visible biases set to the logit of the
             data means, as Hinton's practical guide recommends).
         shuffle: reshuffle rows every epoch (False: fixed order, as scikit-learn).
+        fast: True (default) for the buffer-reusing update; False for the plain
+            :func:`cd_step`, which a reader can follow line by line. In float64
+            both give the same weights from the same seed.
         dtype: "float32" (fast, default) or "float64" (for exact comparisons).
-        rng: int seed or Generator; all randomness of training comes from it.
+        rng: int seed or Generator. Every :meth:`fit` starts from a fresh
+            generator derived from it (a Generator passed here is never advanced).
 
     Attributes (after fitting):
         W_ (V, H), b_ (V,), c_ (H,): parameters; ``components_`` is ``W_.T``.
@@ -438,7 +514,7 @@ class RBM:
         n_hidden: int = 64,
         *,
         method: str = "cd",
-        k: int = 1,
+        n_gibbs: int = 1,
         learning_rate: float = 0.1,
         batch_size: int = 10,
         n_epochs: int = 10,
@@ -447,12 +523,13 @@ class RBM:
         init_scale: float = 0.01,
         init_visible: str = "zeros",
         shuffle: bool = True,
+        fast: bool = True,
         dtype: str = "float32",
         rng: Any = 0,
     ) -> None:
         self.n_hidden = check_int(n_hidden, "n_hidden", low=1)
         self.method = check_choice(method, "method", METHODS)
-        self.k = check_int(k, "k", low=1)
+        self.n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
         self.learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
         self.batch_size = check_int(batch_size, "batch_size", low=1)
         self.n_epochs = check_int(n_epochs, "n_epochs", low=0)
@@ -460,24 +537,21 @@ class RBM:
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
         self.init_scale = check_real(init_scale, "init_scale", low=0)
         self.init_visible = check_choice(init_visible, "init_visible", ("zeros", "data"))
-        if not isinstance(shuffle, bool):
-            raise TypeError(f"shuffle must be a bool; got {type(shuffle).__name__}")
+        for name, flag in (("shuffle", shuffle), ("fast", fast)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool; got {type(flag).__name__}")
         self.shuffle = shuffle
+        self.fast = fast
         self.dtype = check_choice(dtype, "dtype", ("float32", "float64"))
-        self.rng = B.as_generator(rng, "rng")
-        self._buffers: dict[str, Any] = {}
+        self.rng = check_rng(rng)
 
     # -- set-up ------------------------------------------------------------------
 
     @property
     def components_(self) -> Any:
         """The weights as scikit-learn stores them, shape (H, V)."""
-        self._check_fitted()
+        self._check_is_fitted("W_")
         return self.W_.T
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "W_"):
-            raise RuntimeError("this RBM is not fitted yet: call fit or partial_fit first")
 
     def _check_X(self, X: Any, name: str = "X") -> Any:
         n_features = getattr(self, "n_features_in_", None)
@@ -486,14 +560,16 @@ class RBM:
         )
 
     def _initialize(self, X: Any) -> None:
+        """Fresh parameters and a fresh training generator (what ``fit`` starts from)."""
         xp = B.xp()
         V, H = X.shape[1], self.n_hidden
-        if self.method == "exact" and min(V, H) > MAX_ENUMERATED:
+        if self.method == "exact" and min(V, H) > MAX_ENUMERATED_UNITS:
             raise ValueError(
-                f"method='exact' needs min(V, H) <= {MAX_ENUMERATED}; got V={V}, H={H}"
+                f"method='exact' needs min(V, H) <= {MAX_ENUMERATED_UNITS}; got V={V}, H={H}"
             )
+        self._gen = self._fit_generator()
         self.n_features_in_ = V
-        self.W_ = (self.init_scale * self.rng.standard_normal((V, H))).astype(self.dtype)
+        self.W_ = (self.init_scale * self._gen.standard_normal((V, H))).astype(self.dtype)
         if self.init_visible == "data":
             p = xp.clip(X.mean(axis=0).astype("float64"), 1e-3, 1 - 1e-3)
             self.b_ = xp.log(p / (1 - p)).astype(self.dtype)
@@ -501,8 +577,8 @@ class RBM:
             self.b_ = xp.zeros(V, dtype=self.dtype)
         self.c_ = xp.zeros(H, dtype=self.dtype)
         self.chain_ = xp.zeros((self.batch_size, H), dtype=self.dtype)
-        self._velocity = None
-        self._buffers = {}
+        self._velocity: list[Any] | None = None
+        self._buffers: dict[str, Any] = {}
 
     def _buf(self, name: str, shape: tuple[int, ...]) -> Any:
         buf = self._buffers.get(name)
@@ -513,22 +589,40 @@ class RBM:
 
     # -- one update --------------------------------------------------------------
 
-    def _update(self, X: Any) -> None:
+    def _step(self, X: Any) -> None:
         """One gradient step on the batch ``X`` (already checked, self.dtype, contiguous)."""
+        if self.method == "exact":  # enumerated model statistics, in float64
+            params = (a.astype("float64") for a in (self.W_, self.b_, self.c_))
+            grads = _exact_gradient(X.astype("float64"), *params)
+            self._apply(*(-g.astype(self.dtype) for g in grads))
+        elif self.fast:
+            self._update(X)
+        else:
+            self._reference_update(X)
+
+    def _reference_update(self, X: Any) -> None:
+        """The plain path: :func:`cd_step`, then the shared parameter update."""
+        n = X.shape[0]
+        chain = self.chain_[:n] if self.method == "pcd" else None
+        (dW, db, dc), chain = cd_step(
+            X, self.W_, self.b_, self.c_, n_gibbs=self.n_gibbs, rng=self._gen, chain=chain
+        )
+        if chain is not None:
+            self.chain_[:n] = chain
+        self._apply(-dW, -db, -dc)  # the loss gradient is minus the CD update
+
+    def _update(self, X: Any) -> None:
+        """:func:`cd_step` and :meth:`_apply` fused, reusing preallocated buffers.
+
+        The same random draws in the same order as :func:`cd_step`; the products
+        of both phases are stacked so that each is one matrix multiplication.
+        """
         xp = B.xp()
         n, V = X.shape
         H = self.n_hidden
-        W, b, c = self.W_, self.b_, self.c_
-        if self.method == "exact":
-            W64, b64, c64 = (a.astype("float64") for a in (W, b, c))
-            X64 = X.astype("float64")
-            dvh, dv, dh = _data_statistics(X64, W64, c64)
-            mvh, mv, mh = _model_statistics(W64, b64, c64)
-            gW, gb, gc = dvh - mvh, dv - mv, dh - mh
-            self._apply(gW.astype(self.dtype), gb.astype(self.dtype), gc.astype(self.dtype))
-            return
+        W, b, c, gen = self.W_, self.b_, self.c_, self._gen
         VV = self._buf("VV", (2 * n, V))  # rows [:n] data, [n:] negative visibles
-        HH = self._buf("HH", (2 * n, H))  # rows [:n] p(h|data), [n:] -p(h|negatives)
+        HH = self._buf("HH", (2 * n, H))  # rows [:n] p(h|data), [n:] p(h|negatives)
         UV = self._buf("UV", (n, V))
         UH = self._buf("UH", (n, H))
         VV[:n] = X
@@ -537,71 +631,65 @@ class RBM:
         if self.method == "cd":
             xp.matmul(vpos, W, out=hpos)
             sigmoid_(hpos, c)
-            bernoulli_(hpos, UH, self.rng)  # UH: sampled hidden states
+            bernoulli_(hpos, UH, gen)  # UH: sampled hidden states
             hstate = UH
         else:  # pcd: the persistent hidden chain, one row per batch row
             hstate = self.chain_[:n]
-        for step in range(self.k):
+        for step in range(self.n_gibbs):
             if step > 0:
                 xp.matmul(vneg, W, out=hneg)
                 sigmoid_(hneg, c)
-                bernoulli_(hneg, UH, self.rng)
+                bernoulli_(hneg, UH, gen)
                 hstate = UH
             xp.matmul(hstate, W.T, out=UV)
             sigmoid_(UV, b)
-            bernoulli_(UV, vneg, self.rng)  # sampled negative visibles, written in place
+            bernoulli_(UV, vneg, gen)  # sampled negative visibles, written in place
         if self.method == "pcd":
             xp.matmul(VV, W, out=HH)  # both phases in one product
             sigmoid_(HH, c)
             # advance the persistent chain from the negative-phase probabilities
-            bernoulli_(hneg, self.chain_[:n], self.rng)
+            bernoulli_(hneg, self.chain_[:n], gen)
         else:
             xp.matmul(vneg, W, out=hneg)
             sigmoid_(hneg, c)
         plain_sgd = not (self.momentum or self.weight_decay)
-        # plain SGD folds the learning rate in too, so that W takes gW as it is
+        # plain SGD folds the learning rate in too, so that W takes the step as it is
         scale = (self.learning_rate if plain_sgd else 1.0) / n
-        HH[:n] *= scale  # scale the (2n, H) factor, not the larger (V, H) product,
-        HH[n:] *= -scale  # and negate the negatives: VV.T @ HH = scale (<vh>_pos - <vh>_neg)
+        HH[:n] *= -scale  # scale the (2n, H) factor, not the larger (V, H) product, and
+        HH[n:] *= scale  # negate the positives: VV.T @ HH = scale (<vh>_neg - <vh>_pos)
         signs = self._buf("signs", (2 * n,))
-        signs[:n], signs[n:] = 1.0, -1.0
-        gb = signs @ VV  # sum(v_pos) - sum(v_neg), as one matrix-vector product
+        signs[:n], signs[n:] = -1.0, 1.0
+        gb = signs @ VV  # sum(v_neg) - sum(v_pos), as one matrix-vector product
         gb *= scale
         gc = HH.sum(axis=0)
         gW = self._buf("GW", (V, H))
-        xp.matmul(VV.T, HH, out=gW)
+        xp.matmul(VV.T, HH, out=gW)  # the loss gradient: minus the CD update
         if plain_sgd:
-            W += gW
-            self.b_ += gb
-            self.c_ += gc
+            W -= gW
+            self.b_ -= gb
+            self.c_ -= gc
         else:
             self._apply(gW, gb, gc)
 
     def _apply(self, gW: Any, gb: Any, gc: Any) -> None:
+        """Descend the loss gradient (minus the CD update), with weight decay and momentum."""
         xp = B.xp()
-        lr = self.learning_rate
         if self.weight_decay:
-            gW -= self.weight_decay * self.W_
-        if self.momentum:
-            if self._velocity is None:
-                self._velocity = [
-                    xp.zeros_like(self.W_),
-                    xp.zeros_like(self.b_),
-                    xp.zeros_like(self.c_),
-                ]
-            for vel, g, p in zip(self._velocity, (gW, gb, gc), (self.W_, self.b_, self.c_)):
-                vel *= self.momentum
-                vel += lr * g
-                p += vel
-        else:
-            self.W_ += lr * gW
-            self.b_ += lr * gb
-            self.c_ += lr * gc
+            gW += self.weight_decay * self.W_
+        params = (self.W_, self.b_, self.c_)
+        if self._velocity is None:
+            self._velocity = [xp.zeros_like(p) for p in params]
+        for p, g, vel in zip(params, (gW, gb, gc), self._velocity, strict=True):
+            momentum_step(p, g, vel, self.learning_rate, self.momentum)
 
     # -- public API --------------------------------------------------------------
 
     def fit(self, X: Any) -> RBM:
-        """(Re)initialise and train for ``n_epochs`` passes over binary ``X`` (n, V)."""
+        """(Re)initialise and train for ``n_epochs`` passes over binary ``X`` (n, V).
+
+        Starts from a fresh generator derived from ``rng``: fitting twice gives
+        the same weights.
+        """
         X = check_array(X, "X", ndim=2, dtype=self.dtype, values="binary")
         self._initialize(X)
         for _ in range(self.n_epochs):
@@ -613,12 +701,12 @@ class RBM:
         n = X.shape[0]
         bs = n if self.method == "exact" else self.batch_size
         if self.shuffle and bs < n:
-            order = xp.argsort(self.rng.random(n))
+            order = xp.argsort(self._gen.random(n))
             Xs = xp.take(X, order, axis=0)
         else:
             Xs = X
         for start in range(0, n, bs):
-            self._update(Xs[start : start + bs])
+            self._step(xp.ascontiguousarray(Xs[start : start + bs]))
 
     def initialize_from(self, W: Any, b: Any, c: Any) -> RBM:
         """Start from given parameters instead of random ones, then train with ``partial_fit``.
@@ -643,47 +731,59 @@ class RBM:
     def partial_fit(self, X: Any) -> RBM:
         """One gradient step with ``X`` as the batch (initialises on the first call).
 
-        With method "pcd" the batch may not have more rows than ``batch_size``
-        (the number of persistent chains).
+        The first call starts a training generator from ``rng``, as ``fit`` does;
+        later calls continue it. With method "pcd" the batch may not have more
+        rows than ``batch_size`` (the number of persistent chains).
         """
+        fitted = getattr(self, "W_", None) is not None
         X = (
             self._check_X(X)
-            if hasattr(self, "W_")
+            if fitted
             else check_array(X, "X", ndim=2, dtype=self.dtype, values="binary")
         )
-        if not hasattr(self, "W_"):
+        if not fitted:
             self._initialize(X)
         if self.method == "pcd" and X.shape[0] > self.batch_size:
             raise ValueError(
                 f"X has {X.shape[0]} rows; with method='pcd' a batch holds at most "
                 f"batch_size={self.batch_size}"
             )
-        self._update(B.xp().ascontiguousarray(X))
+        self._step(B.xp().ascontiguousarray(X))
         return self
 
     def transform(self, X: Any) -> Any:
-        """Hidden probabilities p(h_j = 1 | x), shape (n, H)."""
-        self._check_fitted()
-        X = self._check_X(X)
+        """Hidden probabilities p(h_j = 1 | x), shape (n, H).
+
+        ``X`` may hold binary states or probabilities in [0, 1] (a layer below's
+        mean-field output, as a deep belief net passes it up).
+        """
+        self._check_is_fitted("W_")
+        X = _check_unit_interval(X, self.n_features_in_, "X", self.dtype)
         return sigmoid(X @ self.W_ + self.c_)
 
     def free_energy(self, X: Any) -> Any:
-        """F(x) per row, in float64."""
-        self._check_fitted()
-        X = self._check_X(X)
+        """F(x) per row, in float64 (rows may be probabilities, as in :func:`free_energy`)."""
+        self._check_is_fitted("W_")
+        X = _check_unit_interval(X, self.n_features_in_, "X")
         return free_energy(X, *self._params64())
 
     def _params64(self) -> tuple[Any, Any, Any]:
         return tuple(a.astype("float64") for a in (self.W_, self.b_, self.c_))
 
-    def gibbs(self, V: Any, n_steps: int, rng: Any, *, record_at: Any = None) -> Any:
+    def _sampling_generator(self, rng: Any) -> Any:
+        # rng=None: a fresh generator derived from the constructor's rng, every call
+        return self._fit_generator() if rng is None else B.as_generator(rng, "rng")
+
+    def gibbs(self, V: Any, n_gibbs: int, *, rng: Any = None, record_at: Any = None) -> Any:
         """Run up-down Gibbs chains from binary visible states ``V`` (n, V).
 
         Args:
             V: starting visible states, one chain per row.
-            n_steps: number of up-down steps.
-            rng: int seed or Generator for the sampling noise.
-            record_at: optional increasing step counts (0..n_steps); if given,
+            n_gibbs: number of up-down steps.
+            rng: int seed or Generator for the sampling noise (a Generator is
+                advanced). ``None``: a fresh generator derived from the
+                constructor's ``rng`` on every call, so repeated calls agree.
+            record_at: optional increasing step counts (0..n_gibbs); if given,
                 return the visible *probabilities* p(v | h) at those steps (step 0
                 records the start itself), shape (len(record_at), n, V).
 
@@ -691,26 +791,31 @@ class RBM:
             The final binary visible states (n, V), or the recorded stack.
         """
         xp = B.xp()
-        self._check_fitted()
+        self._check_is_fitted("W_")
         V0 = self._check_X(V, "V")
-        n_steps = check_int(n_steps, "n_steps", low=0)
-        gen = B.as_generator(rng, "rng")
+        n_gibbs = check_int(n_gibbs, "n_gibbs", low=0)
+        gen = self._sampling_generator(rng)
         marks: list[int] = []
         if record_at is not None:
-            marks = [check_int(m, "record_at", low=0, high=n_steps) for m in record_at]
+            marks = [check_int(m, "record_at", low=0, high=n_gibbs) for m in record_at]
             if any(b2 <= a2 for a2, b2 in zip(marks, marks[1:])) or not marks:
                 raise ValueError("record_at must be a non-empty increasing sequence of steps")
-        frames = []
-        v = V0.copy()
-        if marks and marks[0] == 0:
-            frames.append(v.copy())
-        for step in range(1, n_steps + 1):
+        frames = [V0.copy()] if marks and marks[0] == 0 else []
+        v, _ = self._run_chains(V0.copy(), n_gibbs, gen, frames, marks)
+        return xp.stack(frames) if marks else v
+
+    def _run_chains(
+        self, v: Any, n_gibbs: int, gen: Any, frames: list[Any] | None = None, marks: Any = ()
+    ) -> tuple[Any, Any]:
+        """``n_gibbs`` up-down steps from ``v``: the last states and the last p(v | h)."""
+        pv = v
+        for step in range(1, n_gibbs + 1):
             h = bernoulli(sigmoid(v @ self.W_ + self.c_), gen)
             pv = sigmoid(h @ self.W_.T + self.b_)
             v = bernoulli(pv, gen)
-            if step in marks:
+            if step in marks and frames is not None:
                 frames.append(pv)
-        return xp.stack(frames) if marks else v
+        return v, pv
 
     def fantasy_particles(self) -> Any:
         """What the persistent chains show now: ``p(v | h_chain)``, one row per chain.
@@ -720,7 +825,7 @@ class RBM:
         wherever these chains sit, which pushes them on to other modes, so they
         explore far more than a chain run on the frozen model does.
         """
-        self._check_fitted()
+        self._check_is_fitted("W_")
         if self.method != "pcd":
             raise ValueError(
                 f"fantasy_particles needs method='pcd' (persistent chains); this RBM uses "
@@ -728,43 +833,67 @@ class RBM:
             )
         return sigmoid(self.chain_ @ self.W_.T + self.b_)
 
-    def sample(self, n_samples: int, n_steps: int, rng: Any, *, init: Any = None) -> Any:
-        """Draw ``n_samples`` binary visible vectors after ``n_steps`` Gibbs steps.
+    def sample(
+        self,
+        n_samples: int,
+        *,
+        n_gibbs: int = 1000,
+        rng: Any = None,
+        init: Any = None,
+        probabilities: bool = False,
+    ) -> Any:
+        """Draw ``n_samples`` visible vectors after ``n_gibbs`` Gibbs steps of the frozen model.
 
-        Chains start from ``init`` (binary, (n_samples, V)) or, by default, from
-        independent visible units with the model's visible biases.
+        Args:
+            n_samples: number of independent chains.
+            n_gibbs: up-down steps per chain.
+            rng: int seed or Generator for the noise (a Generator is advanced).
+                ``None``: a fresh generator derived from the constructor's ``rng``
+                on every call, so ``sample`` repeats itself as ``fit`` does.
+            init: binary starting states (n_samples, V); by default independent
+                visible units with the model's visible biases.
+            probabilities: return the last step's p(v | h) instead of the states.
+
+        Returns:
+            Binary visible states (n_samples, V), or their probabilities.
         """
-        self._check_fitted()
+        self._check_is_fitted("W_")
         n_samples = check_int(n_samples, "n_samples", low=1)
-        gen = B.as_generator(rng, "rng")
+        n_gibbs = check_int(n_gibbs, "n_gibbs", low=0)
+        if not isinstance(probabilities, bool):
+            raise TypeError(f"probabilities must be a bool; got {type(probabilities).__name__}")
+        gen = self._sampling_generator(rng)
         V = self.n_features_in_
         if init is None:
             init = bernoulli(B.xp().broadcast_to(sigmoid(self.b_), (n_samples, V)).copy(), gen)
         else:
-            init = check_array(init, "init", shape=(n_samples, V), values="binary")
-        return self.gibbs(init, n_steps, gen)
+            init = self._check_X(init, "init")
+            if init.shape[0] != n_samples:
+                raise ValueError(f"init must have shape ({n_samples}, {V}); got {init.shape}")
+        v, pv = self._run_chains(init, n_gibbs, gen)
+        return pv if probabilities else v
 
     def log_partition(self) -> float:
         """Exact log Z (float64), enumerating the smaller layer (needs min(V, H) <= 20)."""
-        self._check_fitted()
+        self._check_is_fitted("W_")
         _check_small(self.W_, "log_partition")
         return log_partition(*self._params64())
 
     def score(self, X: Any, kind: str = "auto") -> float:
-        """The mean log-likelihood of ``X`` per row, exact when possible.
+        """Mean log-likelihood of binary ``X`` per row, in nats (higher is better).
 
         Args:
             X: binary data (n, V).
-            kind: "exact" (enumeration, min(V, H) <= 20), "pseudo" (the exact
-                pseudo-log-likelihood, every bit), or "auto": exact when small
-                enough, otherwise pseudo. ``score_kind_`` records which was used.
+            kind: "exact" (the log-likelihood, enumerating the smaller layer;
+                min(V, H) <= 20), "pseudo" (the exact pseudo-log-likelihood
+                sum_i log p(x_i | x_-i), every bit, also higher-is-better), or
+                "auto": exact when min(V, H) <= 20, otherwise pseudo.
         """
-        self._check_fitted()
+        self._check_is_fitted("W_")
         X = self._check_X(X)
         kind = check_choice(kind, "kind", ("auto", "exact", "pseudo"))
         if kind == "auto":
-            kind = "exact" if min(self.W_.shape) <= MAX_ENUMERATED else "pseudo"
-        self.score_kind_ = kind
+            kind = "exact" if min(self.W_.shape) <= MAX_ENUMERATED_UNITS else "pseudo"
         params = self._params64()
         X = X.astype("float64")
         if kind == "exact":
@@ -773,8 +902,8 @@ class RBM:
 
     def reconstruction_error(self, X: Any) -> float:
         """Mean squared error per row between ``X`` and its mean-field reconstruction."""
-        self._check_fitted()
-        X = self._check_X(X)
+        self._check_is_fitted("W_")
+        X = _check_unit_interval(X, self.n_features_in_, "X", self.dtype)
         P = sigmoid(sigmoid(X @ self.W_ + self.c_) @ self.W_.T + self.b_)
         return float(((X - P) ** 2).sum(axis=1).mean())
 
@@ -787,7 +916,7 @@ def likelihood_curve(
     *,
     n_hidden: int,
     method: str,
-    k: int = 1,
+    n_gibbs: int = 1,
     learning_rate: float = 0.1,
     n_epochs: int = 1000,
     eval_every: int = 50,
@@ -799,11 +928,12 @@ def likelihood_curve(
 
     Args:
         X: binary training data (n, V), also the evaluation set.
-        n_hidden, method, k, learning_rate: as in :class:`RBM`.
+        n_hidden, method, n_gibbs, learning_rate: as in :class:`RBM`.
         n_epochs: passes over the data; ``batch_size`` defaults to full batch.
         eval_every: epochs between exact evaluations.
         snapshot_at: epochs at which to keep a copy of (W, b, c).
-        rng: int seed or Generator.
+        rng: int seed or Generator, given to the :class:`RBM` (which copies a
+            Generator: the caller's is not advanced).
 
     Returns:
         dict with "epochs" (list), "log_likelihood" (list of floats), "model"
@@ -814,19 +944,18 @@ def likelihood_curve(
     eval_every = check_int(eval_every, "eval_every", low=1)
     bs = X.shape[0] if batch_size is None else check_int(batch_size, "batch_size", low=1)
     snaps = {check_int(s, "snapshot_at", low=0, high=n_epochs) for s in snapshot_at}
+    if min(X.shape[1], check_int(n_hidden, "n_hidden", low=1)) > MAX_ENUMERATED_UNITS:
+        raise ValueError(f"n_hidden={n_hidden} and V={X.shape[1]}: too large to evaluate exactly")
     model = RBM(
         n_hidden,
         method=method,
-        k=k,
+        n_gibbs=n_gibbs,
         learning_rate=learning_rate,
         batch_size=bs,
         n_epochs=0,
         dtype="float64",
         rng=rng,
-    )
-    model.fit(X)
-    if min(X.shape[1], n_hidden) > MAX_ENUMERATED:
-        raise ValueError(f"n_hidden={n_hidden} and V={X.shape[1]}: too large to evaluate exactly")
+    ).fit(X)
     epochs, lls, snapshots = [0], [model.score(X, "exact")], {}
     if 0 in snaps:
         snapshots[0] = tuple(a.copy() for a in (model.W_, model.b_, model.c_))
@@ -838,178 +967,3 @@ def likelihood_curve(
         if epoch in snaps:
             snapshots[epoch] = tuple(a.copy() for a in (model.W_, model.b_, model.c_))
     return {"epochs": epochs, "log_likelihood": lls, "model": model, "snapshots": snapshots}
-
-
-# ----------------------------------------------------------------------------- Netflix in miniature
-
-
-def synthetic_ratings(
-    n_users: int,
-    n_items: int,
-    *,
-    rank: int = 5,
-    observed: float = 0.2,
-    test_fraction: float = 0.1,
-    scale: float = 2.0,
-    rng: Any,
-) -> dict[str, Any]:
-    """A like/dislike matrix from a low-rank taste model, with most entries missing.
-
-    ``p(like) = sigmoid(scale * u_i . m_j / sqrt(rank) + item_bias_j)`` with
-    Gaussian tastes; each rating is a Bernoulli draw. A fraction ``observed`` of
-    entries is given for training and a disjoint ``test_fraction`` is held out.
-
-    Returns:
-        dict with "R" (n_users, n_items) 0/1 ratings (all of them), "P" the true
-        like probabilities, "train" and "test" boolean masks.
-    """
-    n_users = check_int(n_users, "n_users", low=2)
-    n_items = check_int(n_items, "n_items", low=2)
-    rank = check_int(rank, "rank", low=1)
-    observed = check_real(observed, "observed", low=0, high=1, low_open=True, high_open=True)
-    test_fraction = check_real(test_fraction, "test_fraction", low=0, high=1, low_open=True)
-    if observed + test_fraction > 1:
-        raise ValueError("observed + test_fraction must be <= 1")
-    scale = check_real(scale, "scale", low=0)
-    gen = B.as_generator(rng, "rng")
-    U = gen.standard_normal((n_users, rank))
-    M = gen.standard_normal((n_items, rank))
-    item_bias = 0.5 * gen.standard_normal(n_items)
-    P = sigmoid(scale * (U @ M.T) / math.sqrt(rank) + item_bias)
-    R = (gen.random(P.shape) < P).astype("float64")
-    u = gen.random(P.shape)
-    train = u < observed
-    test = (u >= observed) & (u < observed + test_fraction)
-    return {"R": R, "P": P, "train": train, "test": test}
-
-
-def _check_ratings(R: Any, mask: Any) -> tuple[Any, Any]:
-    R = check_array(R, "R", ndim=2, dtype="float64", values="binary")
-    mask = check_array(mask, "mask", shape=tuple(R.shape))
-    if mask.dtype.kind != "b":
-        raise TypeError(f"mask must be a boolean array; got dtype {mask.dtype}")
-    return R, mask
-
-
-def rmse(pred: Any, R: Any, mask: Any) -> float:
-    """Root-mean-square error of ``pred`` against ``R`` on the entries where ``mask`` is True."""
-    xp = B.xp()
-    R, mask = _check_ratings(R, mask)
-    pred = check_array(pred, "pred", shape=tuple(R.shape), dtype="float64")
-    if not bool(mask.any()):
-        raise ValueError("mask must select at least one entry")
-    err = (pred - R)[mask]
-    return float(xp.sqrt((err**2).mean()))
-
-
-def ratings_rbm_predict(
-    R: Any,
-    mask: Any,
-    *,
-    n_hidden: int = 20,
-    learning_rate: float = 0.05,
-    n_epochs: int = 40,
-    batch_size: int = 20,
-    k: int = 1,
-    momentum: float = 0.5,
-    weight_decay: float = 1e-3,
-    rng: Any,
-) -> Any:
-    """Collaborative filtering with RBMs (Salakhutdinov, Mnih & Hinton 2007), binary version.
-
-    Every user is an RBM whose visible units are only the items that user rated;
-    all users share the weights of each item. Training is CD-k with the missing
-    visibles left out of every product (masked). The prediction for an unrated
-    item is exact: ``p(v_i = 1 | observed)``, from the free-energy difference
-    of the user's ratings with item i set to 1 and to 0.
-
-    Returns:
-        (n_users, n_items) predicted like-probabilities.
-    """
-    xp = B.xp()
-    R, mask = _check_ratings(R, mask)
-    n_hidden = check_int(n_hidden, "n_hidden", low=1)
-    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
-    n_epochs = check_int(n_epochs, "n_epochs", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    k = check_int(k, "k", low=1)
-    momentum = check_real(momentum, "momentum", low=0, high=1, high_open=True)
-    weight_decay = check_real(weight_decay, "weight_decay", low=0)
-    gen = B.as_generator(rng, "rng")
-    n_users, n_items = R.shape
-    M = mask.astype("float64")
-    X = R * M
-    counts = M.sum(axis=0)
-    p = xp.clip((X.sum(axis=0) + 1) / (counts + 2), 1e-3, 1 - 1e-3)
-    W = 0.01 * gen.standard_normal((n_items, n_hidden))
-    b = xp.log(p / (1 - p))
-    c = xp.zeros(n_hidden)
-    vel = [xp.zeros_like(W), xp.zeros_like(b), xp.zeros_like(c)]
-    for _ in range(n_epochs):
-        order = xp.argsort(gen.random(n_users))
-        for start in range(0, n_users, batch_size):
-            idx = order[start : start + batch_size]
-            v0, m = X[idx], M[idx]
-            h0 = sigmoid(v0 @ W + c)
-            h = bernoulli(h0, gen)
-            for step in range(k):
-                vk = bernoulli(sigmoid(h @ W.T + b), gen) * m
-                hk = sigmoid(vk @ W + c)
-                if step < k - 1:
-                    h = bernoulli(hk, gen)
-            n = v0.shape[0]
-            # items a user did not rate contribute nothing to their user's gradient
-            gW = (v0.T @ h0 - vk.T @ hk) / n - weight_decay * W
-            gb = (v0 - vk).sum(axis=0) / n
-            gc = (h0 - hk).mean(axis=0)
-            for vv, g, prm in zip(vel, (gW, gb, gc), (W, b, c)):
-                vv *= momentum
-                vv += learning_rate * g
-                prm += vv
-    A = X @ W + c  # (users, H), observed items only
-    # log p(v_i=1|obs) - log p(v_i=0|obs) = b_i + sum_j softplus(A_j + W_ij) - softplus(A_j)
-    gain = softplus(A[:, None, :] + W[None, :, :]).sum(axis=2) - softplus(A).sum(axis=1)[:, None]
-    return sigmoid(b + gain)
-
-
-def matrix_factorization_predict(
-    R: Any,
-    mask: Any,
-    *,
-    rank: int = 5,
-    reg: float = 5.0,
-    n_iter: int = 20,
-    rng: Any,
-) -> Any:
-    """Regularised matrix factorisation by alternating least squares, with a global mean.
-
-    Minimises ``sum_{observed} (r_ui - mu - p_u . q_i)^2 + reg (|P|^2 + |Q|^2)``;
-    each half-step solves all users' (or items') small ridge problems at once.
-
-    Returns:
-        (n_users, n_items) predictions, clipped to [0, 1].
-    """
-    xp = B.xp()
-    R, mask = _check_ratings(R, mask)
-    rank = check_int(rank, "rank", low=1)
-    reg = check_real(reg, "reg", low=0, low_open=True)
-    n_iter = check_int(n_iter, "n_iter", low=1)
-    gen = B.as_generator(rng, "rng")
-    M = mask.astype("float64")
-    mu = float((R * M).sum() / max(M.sum(), 1.0))
-    Y = (R - mu) * M
-    n_users, n_items = R.shape
-    P = 0.1 * gen.standard_normal((n_users, rank))
-    Q = 0.1 * gen.standard_normal((n_items, rank))
-    eye = reg * xp.eye(rank)
-
-    def solve(F: Any, Mt: Any, Yt: Any) -> Any:
-        # rows of Mt/Yt index the factors being solved; F are the fixed factors
-        A = xp.einsum("ui,ik,il->ukl", Mt, F, F) + eye
-        rhs = Yt @ F
-        return xp.linalg.solve(A, rhs[..., None])[..., 0]
-
-    for _ in range(n_iter):
-        P = solve(Q, M, Y)
-        Q = solve(P, M.T, Y.T)
-    return xp.clip(mu + P @ Q.T, 0.0, 1.0)

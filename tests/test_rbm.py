@@ -1,4 +1,4 @@
-"""Chapter 10 kernels: exact RBM quantities, CD-k, PCD, AIS and the Netflix miniature."""
+"""Chapter 10 kernels: exact RBM quantities, CD-k, PCD and AIS (Netflix: test_netflix.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,29 @@ import itertools
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import data, rbm
+from hinton_utils.core import backend as B
+from hinton_utils.core.estimator import NotFittedError
+
+X_CASE = data.bars_and_stripes(3)
+#: The estimators this module owns, for the shared contract test (tests/test_estimators.py).
+ESTIMATOR_CASES = {
+    name: Case(
+        make=lambda rng, kw=kw: rbm.RBM(4, n_epochs=2, batch_size=7, rng=rng, **kw),
+        fit=lambda est: est.fit(X_CASE),
+        score=lambda est: est.score(X_CASE),
+        learned=("W_", "b_", "c_", "chain_"),
+    )
+    for name, kw in {
+        "RBM": {},
+        "RBM-pcd-reference": {"method": "pcd", "fast": False, "dtype": "float64"},
+        "RBM-exact-momentum": {"method": "exact", "momentum": 0.5},
+    }.items()
+}
 
 
 def random_rbm(V: int, H: int, seed: int, scale: float = 1.0):
@@ -116,7 +135,7 @@ def test_cd1_training_step_has_the_expected_cd1_gradient():
     W, b, c = random_rbm(4, 3, 8, scale=0.5)
     X = (np.random.default_rng(9).random((6, 4)) < 0.5).astype(float)
     big = np.tile(X, (5000, 1))
-    model = rbm.RBM(3, method="cd", k=1, learning_rate=1.0, dtype="float64", rng=10)
+    model = rbm.RBM(3, method="cd", n_gibbs=1, learning_rate=1.0, dtype="float64", rng=10)
     model.partial_fit(X)  # initialise
     model.W_, model.b_, model.c_ = W.copy(), b.copy(), c.copy()
     model.partial_fit(big)
@@ -167,7 +186,7 @@ def test_training_raises_the_exact_likelihood_of_bars_and_stripes():
         model = rbm.RBM(
             16,
             method=method,
-            k=k,
+            n_gibbs=k,
             learning_rate=0.5,
             batch_size=14,
             n_epochs=400,
@@ -175,7 +194,7 @@ def test_training_raises_the_exact_likelihood_of_bars_and_stripes():
             rng=0,
         ).fit(X)
         scores[method] = model.score(X)
-        assert model.score_kind_ == "exact"
+        assert scores[method] == model.score(X, "exact")
     start = rbm.RBM(16, n_epochs=0, dtype="float64", rng=0).fit(X).score(X)
     assert start == pytest.approx(-9 * np.log(2), abs=0.05)
     for method, s in scores.items():
@@ -191,9 +210,15 @@ def test_transform_sample_shapes_dtypes_and_determinism():
     assert a.W_.dtype == np.float32 and a.components_.shape == (8, 9)
     H = a.transform(X)
     assert H.shape == (14, 8) and np.all((H > 0) & (H < 1))
-    S = a.sample(5, 10, rng=4)
+    S = a.sample(5, n_gibbs=10, rng=4)
     assert S.shape == (5, 9) and set(np.unique(S)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(S, a.sample(5, 10, rng=4))
+    np.testing.assert_array_equal(S, a.sample(5, n_gibbs=10, rng=4))
+    # without rng: a fresh generator derived from the constructor's, so calls agree
+    np.testing.assert_array_equal(a.sample(5, n_gibbs=10), a.sample(5, n_gibbs=10))
+    P = a.sample(5, n_gibbs=10, rng=4, probabilities=True)
+    assert P.shape == (5, 9) and np.all((P > 0) & (P < 1))
+    gen = np.random.default_rng(5)
+    assert not np.array_equal(a.sample(50, n_gibbs=3, rng=gen), a.sample(50, n_gibbs=3, rng=gen))
     frames = a.gibbs(X[:3], 4, rng=1, record_at=[0, 2, 4])
     assert frames.shape == (3, 3, 9)
     np.testing.assert_array_equal(frames[0], X[:3])
@@ -209,9 +234,8 @@ def test_float32_pcd_loop_learns_and_score_falls_back_to_pseudo_likelihood():
     before = rbm.RBM(25, n_epochs=0, **kw).fit(X).score(X)
     model = rbm.RBM(25, n_epochs=30, **kw).fit(X)
     assert model.W_.dtype == np.float32
-    after = model.score(X)
-    assert model.score_kind_ == "pseudo"  # min(V, H) = 25 is too many to enumerate
-    assert after == pytest.approx(model.score(X, "pseudo"))
+    after = model.score(X)  # min(V, H) = 25 is too many to enumerate: pseudo-likelihood
+    assert after == model.score(X, "pseudo")
     assert after > before + 3.0
 
 
@@ -226,7 +250,7 @@ def test_fantasy_particles_are_the_visible_probabilities_of_the_persistent_chain
     np.testing.assert_allclose(P, expected, rtol=1e-6)  # float32 model
     with pytest.raises(ValueError, match="method='pcd'"):
         rbm.RBM(4, method="cd", n_epochs=1, rng=0).fit(X).fantasy_particles()
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         rbm.RBM(4, method="pcd", rng=0).fantasy_particles()
 
 
@@ -238,7 +262,7 @@ def test_partial_fit_rejects_oversized_pcd_batches_and_bad_input():
     model.partial_fit(X[:5])
     with pytest.raises(ValueError, match="X"):
         model.partial_fit(X[:5, :4])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         rbm.RBM(3, rng=0).transform(X)
 
 
@@ -247,13 +271,14 @@ def test_partial_fit_rejects_oversized_pcd_batches_and_bad_input():
     [
         ({"n_hidden": 0}, ValueError, "n_hidden"),
         ({"method": "cd2"}, ValueError, "method"),
-        ({"k": 0}, ValueError, "k"),
+        ({"n_gibbs": 0}, ValueError, "n_gibbs"),
         ({"learning_rate": -1.0}, ValueError, "learning_rate"),
         ({"batch_size": 0}, ValueError, "batch_size"),
         ({"momentum": 1.0}, ValueError, "momentum"),
         ({"dtype": "float16"}, ValueError, "dtype"),
         ({"rng": None}, TypeError, "rng"),
         ({"shuffle": 1}, TypeError, "shuffle"),
+        ({"fast": "yes"}, TypeError, "fast"),
         ({"init_visible": "mean"}, ValueError, "init_visible"),
     ],
 )
@@ -270,17 +295,23 @@ def test_rbm_methods_reject_bad_input():
         model.fit(X + 0.5)
     with pytest.raises(ValueError, match="X"):
         model.transform(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"X must lie in \[0, 1\]"):
+        model.transform(np.full((2, 4), 1.5))
     with pytest.raises(ValueError, match="X"):
         model.free_energy(np.full((2, 4), np.nan))
     with pytest.raises(ValueError, match="kind"):
         model.score(X, "approx")
     with pytest.raises(ValueError, match="n_samples"):
-        model.sample(0, 3, rng=0)
+        model.sample(0, n_gibbs=3, rng=0)
     with pytest.raises(TypeError, match="rng"):
-        model.sample(2, 3, rng=None)
+        model.sample(2, n_gibbs=3, rng="zero")
+    with pytest.raises(TypeError, match="probabilities"):
+        model.sample(2, probabilities=1)
+    with pytest.raises(ValueError, match="init"):
+        model.sample(2, init=np.zeros((3, 4)))
     with pytest.raises(ValueError, match="record_at"):
         model.gibbs(X, 3, rng=0, record_at=[2, 1])
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="n_gibbs"):
         model.gibbs(X, -1, rng=0)
     with pytest.raises(ValueError, match="method='exact'"):
         rbm.RBM(30, method="exact", rng=0).fit(np.zeros((2, 25)))
@@ -308,7 +339,7 @@ def test_exact_functions_reject_bad_input():
         rbm.exact_gradient(X[:, :2], W, b, c)
     with pytest.raises(ValueError, match="W"):
         rbm.gibbs_transition_matrix(np.zeros((13, 2)), np.zeros(13), np.zeros(2))
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match="n_gibbs"):
         rbm.cd_gradient_expectation(X, W, b, c, 0)
     with pytest.raises(ValueError, match="H"):
         rbm.energy(X, np.ones((1, 3)), W, b, c)
@@ -324,57 +355,6 @@ def test_exact_functions_reject_bad_input():
         rbm.pseudo_log_likelihood(X + 0.5, W, b, c)
     with pytest.raises(ValueError, match="n_epochs"):
         rbm.likelihood_curve(X, n_hidden=2, method="cd", n_epochs=0, rng=0)
-
-
-# ----------------------------------------------------------------------------- Netflix miniature
-
-
-@pytest.fixture(scope="module")
-def ratings():
-    return rbm.synthetic_ratings(500, 100, rank=5, observed=0.3, scale=3.0, rng=0)
-
-
-def test_synthetic_ratings_masks_are_disjoint_and_sized(ratings):
-    R, train, test = ratings["R"], ratings["train"], ratings["test"]
-    assert set(np.unique(R)) == {0.0, 1.0}
-    assert not np.any(train & test)
-    assert 0.27 < train.mean() < 0.33 and 0.08 < test.mean() < 0.12
-
-
-def test_rbm_and_matrix_factorisation_beat_the_item_mean_and_blend(ratings):
-    R, train, test = ratings["R"], ratings["train"], ratings["test"]
-
-    def rmse(pred):
-        return rbm.rmse(pred, R, test)
-
-    item_mean = (R * train).sum(0) / train.sum(0)
-    baseline = rmse(np.tile(item_mean, (R.shape[0], 1)))
-    p_rbm = rbm.ratings_rbm_predict(
-        R, train, n_hidden=10, learning_rate=0.5, n_epochs=40, weight_decay=1e-2, rng=1
-    )
-    p_mf = rbm.matrix_factorization_predict(R, train, rank=5, reg=2.0, n_iter=15, rng=2)
-    assert np.all((p_rbm > 0) & (p_rbm < 1)) and np.all((p_mf >= 0) & (p_mf <= 1))
-    e_rbm, e_mf = rmse(p_rbm), rmse(p_mf)
-    e_blend = rmse(0.5 * (p_rbm + p_mf))
-    assert e_rbm < baseline - 0.02 and e_mf < baseline - 0.02
-    # convexity of squared error: the average is never worse than the worse of the two
-    assert e_blend <= max(e_rbm, e_mf)
-
-
-def test_netflix_functions_reject_bad_input(ratings):
-    R, train = ratings["R"], ratings["train"]
-    with pytest.raises(TypeError, match="mask"):
-        rbm.rmse(R, R, train.astype(float))
-    with pytest.raises(ValueError, match="pred"):
-        rbm.rmse(R[:, :3], R, train)
-    with pytest.raises(ValueError, match="R"):
-        rbm.ratings_rbm_predict(R * 3, train, rng=0)
-    with pytest.raises(ValueError, match="rank"):
-        rbm.matrix_factorization_predict(R, train, rank=0, rng=0)
-    with pytest.raises(ValueError, match="observed"):
-        rbm.synthetic_ratings(10, 10, observed=1.5, rng=0)
-    with pytest.raises(ValueError, match="mask"):
-        rbm.rmse(R, R, np.zeros_like(train))
 
 
 def test_initialize_from_starts_training_at_the_given_parameters():
@@ -394,3 +374,127 @@ def test_initialize_from_starts_training_at_the_given_parameters():
         rbm.RBM(4, rng=0).initialize_from(np.zeros((6, 3)), np.zeros(6), np.zeros(3))
     with pytest.raises(ValueError, match="b must have shape"):
         rbm.RBM(4, rng=0).initialize_from(np.zeros((6, 4)), np.zeros(5), np.zeros(4))
+
+
+# ----------------------------------------------------------------------------- the estimator contract
+
+
+def test_transform_accepts_probabilities_and_free_energy_takes_them_too():
+    X = data.bars_and_stripes(3)
+    model = rbm.RBM(5, n_epochs=3, batch_size=7, dtype="float64", rng=0).fit(X)
+    P = np.full((2, 9), 0.25)
+    expected = 1 / (1 + np.exp(-(P @ model.W_ + model.c_)))
+    np.testing.assert_allclose(model.transform(P), expected, rtol=1e-12)
+    np.testing.assert_allclose(model.free_energy(P), rbm.free_energy(P, *model._params64()))
+
+
+def test_fit_twice_gives_the_same_weights_and_leaves_a_passed_generator_alone():
+    X = data.bars_and_stripes(3)
+    gen = np.random.default_rng(7)
+    state = gen.bit_generator.state
+    model = rbm.RBM(5, n_epochs=4, batch_size=7, rng=gen)
+    W1 = model.fit(X).W_.copy()
+    W2 = model.fit(X).W_.copy()
+    np.testing.assert_array_equal(W1, W2)
+    assert gen.bit_generator.state == state
+    np.testing.assert_array_equal(rbm.RBM(5, n_epochs=4, batch_size=7, rng=7).fit(X).W_, W1)
+
+
+def test_score_does_not_change_the_model():
+    X = data.bars_and_stripes(3)
+    model = rbm.RBM(5, n_epochs=2, batch_size=7, rng=0).fit(X)
+    before = dict(vars(model))
+    model.score(X)
+    model.score(X, "pseudo")
+    assert vars(model).keys() == before.keys()
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+@pytest.mark.parametrize(
+    ("n_gibbs", "momentum", "weight_decay"), [(1, 0.0, 0.0), (3, 0.5, 1e-2), (2, 0.9, 0.0)]
+)
+def test_the_fast_update_and_the_plain_cd_step_give_the_same_weights(
+    method, n_gibbs, momentum, weight_decay
+):
+    """The buffer-reusing update is cd_step and momentum_step, fused: same draws, same weights."""
+    X = (np.random.default_rng(0).random((60, 12)) < 0.3).astype(float)
+    kw = {
+        "method": method,
+        "n_gibbs": n_gibbs,
+        "learning_rate": 0.3,
+        "batch_size": 10,
+        "n_epochs": 30,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+        "dtype": "float64",
+        "rng": 3,
+    }
+    fast = rbm.RBM(8, fast=True, **kw).fit(X)
+    plain = rbm.RBM(8, fast=False, **kw).fit(X)
+    assert np.abs(fast.W_).max() > 0.2  # the weights have moved far from their start
+    for name in ("W_", "b_", "c_", "chain_"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=0, atol=1e-12)
+
+
+def test_cd_step_is_the_expected_cd_update_on_average():
+    W, b, c = random_rbm(4, 3, 8, scale=0.5)
+    X = (np.random.default_rng(9).random((6, 4)) < 0.5).astype(float)
+    (dW, db, dc), chain = rbm.cd_step(np.tile(X, (5000, 1)), W, b, c, n_gibbs=2, rng=0)
+    assert chain is None
+    expected = rbm.cd_gradient_expectation(X, W, b, c, 2)
+    for g, e in zip((dW, db, dc), expected, strict=True):
+        np.testing.assert_allclose(g, e, atol=0.02)
+    chain = np.ones((6, 3))
+    _, after = rbm.cd_step(X, W, b, c, rng=0, chain=chain)
+    assert after.shape == (6, 3) and set(np.unique(after)) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="chain"):
+        rbm.cd_step(X, W, b, c, rng=0, chain=np.ones((5, 3)))
+
+
+def test_a_transition_matrix_that_is_not_stochastic_is_refused():
+    W, b, c = random_rbm(4, 3, 0)
+    X = np.array([[0.0, 1.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="T must be a transition matrix.*sum to 1"):
+        rbm.cd_gradient_expectation(X, W, b, c, 1, T=np.ones((16, 16)))
+    negative = np.eye(16)
+    negative[0, :2] = (2.0, -1.0)
+    with pytest.raises(ValueError, match="T must be a transition matrix.*non-negative"):
+        rbm.cd_gradient_expectation(X, W, b, c, 1, T=negative)
+    with pytest.raises(ValueError, match="T must have shape"):
+        rbm.cd_gradient_expectation(X, W, b, c, 1, T=np.eye(8))
+    T = rbm.gibbs_transition_matrix(W, b, c)  # a real one is accepted
+    np.testing.assert_allclose(
+        rbm.cd_gradient_expectation(X, W, b, c, 2, T=T)[0],
+        rbm.cd_gradient_expectation(X, W, b, c, 2)[0],
+    )
+
+
+def test_gradient_cosine_joins_the_parts_and_a_zero_gradient_has_cosine_zero():
+    g = (np.ones((2, 2)), np.ones(2))
+    assert rbm.gradient_cosine(g, g) == pytest.approx(1.0)
+    assert rbm.gradient_cosine(g, (-g[0], -g[1])) == pytest.approx(-1.0)
+    assert rbm.gradient_cosine(g, (np.zeros((2, 2)), np.zeros(2))) == 0.0
+
+
+W_RNG, B_RNG, C_RNG = random_rbm(3, 2, 0)
+X_RNG = np.array([[0.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: rbm.ais_log_partition(W_RNG, B_RNG, C_RNG, rng, n_betas=3, n_runs=2),
+        lambda rng: rbm.cd_step(X_RNG, W_RNG, B_RNG, C_RNG, rng=rng),
+        lambda rng: rbm.likelihood_curve(X_RNG, n_hidden=2, method="cd", n_epochs=1, rng=rng),
+        lambda rng: rbm.RBM(2, rng=rng),
+        lambda rng: rbm.RBM(2, n_epochs=1, rng=0).fit(X_RNG).sample(2, n_gibbs=1, rng=rng),
+        lambda rng: rbm.RBM(2, n_epochs=1, rng=0).fit(X_RNG).gibbs(X_RNG, 1, rng=rng),
+    ],
+    ids=["ais_log_partition", "cd_step", "likelihood_curve", "RBM", "sample", "gibbs"],
+)
+def test_a_negative_seed_is_refused_with_a_message_naming_rng(call):
+    with pytest.raises(ValueError, match="rng"):
+        call(-1)
+    with pytest.raises(TypeError, match="rng"):
+        call(np.random.RandomState(0))  # noqa: NPY002 (the legacy API is what is refused)
+    call(B.rng(0))  # a Generator is fine
