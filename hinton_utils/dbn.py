@@ -23,14 +23,16 @@ training the second RBM on samples of ``q(h1 | v)`` then raises the bound.
 What lives here:
 
 * exact bookkeeping for small nets (every hidden layer below the top with at
-  most ``MAX_ENUMERATED`` units): :func:`variational_bound`,
+  most :data:`hinton_utils.core.binary.MAX_ENUMERATED_UNITS` units; memory
+  grows as the product of the numbers of states of neighbouring layers):
+  :func:`variational_bound`,
   :func:`dbn_log_likelihood`, :func:`transposed_layer`, and
   :func:`bound_curve`, which trains the second layer and records the bound;
 * the :class:`DBN` estimator (greedy CD training with :class:`hinton_utils.rbm.RBM`,
   mean-field ``transform``, ``sample`` from the top RBM down, exact ``score``);
-* the labels experiment: :func:`softmax_regression`, :func:`fine_tune`
-  (backpropagation through the unrolled stack with :mod:`hinton_utils.core.autodiff`)
-  and :func:`label_scarcity_experiment`.
+* the labels experiment: :func:`softmax_regression` and :func:`fine_tune`
+  (:mod:`hinton_utils.core.nn` modules trained by the one loop,
+  :func:`hinton_utils.core.nn.train`) and :func:`label_scarcity_experiment`.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from . import rbm
 from .core import backend as B
 from .core import nn, optim
 from .core.autodiff import Tensor, no_grad
-from .core.special import bernoulli, logsumexp, sigmoid, softplus
+from .core.binary import MAX_ENUMERATED_UNITS, all_states
+from .core.estimator import Estimator, check_rng
+from .core.functional import cross_entropy
+from .core.special import bernoulli, log_bernoulli, logsumexp, sigmoid
 from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "DBN",
-    "MAX_ENUMERATED",
     "bound_curve",
     "dbn_log_likelihood",
     "fine_tune",
@@ -57,24 +61,17 @@ __all__ = [
     "variational_bound",
 ]
 
-#: Largest hidden layer (below the top RBM) that the exact bookkeeping enumerates.
-MAX_ENUMERATED = 14
-
-
 # ----------------------------------------------------------------------------- helpers
 
 
-def _states(n: int) -> Any:
-    """All 2**n binary states of n units (rows), most significant bit first."""
-    xp = B.xp()
-    idx = xp.arange(1 << n, dtype=xp.int64)
-    shifts = xp.arange(n - 1, -1, -1, dtype=xp.int64)
-    return ((idx[:, None] >> shifts[None, :]) & 1).astype("float64")
+def _log_bernoulli_pairs(X: Any, A: Any) -> Any:
+    """``log_bernoulli`` for every pair (row r of states X, row s of logits A): (n_X, n_A)."""
+    return log_bernoulli(X[:, None, :], A[None, :, :])
 
 
-def _log_bernoulli(X: Any, A: Any) -> Any:
-    """log prod_i Bern(X_ri; sigmoid(A_si)) for every pair (row r of X, row s of logits A)."""
-    return X @ A.T - softplus(A).sum(axis=1)[None, :]
+def _layer_seed(gen: Any) -> int:
+    """A seed for one RBM of the stack, drawn from the stack's generator (its own stream)."""
+    return int(float(gen.random()) * 2**53)
 
 
 def _check_layers(layers: Any, name: str = "layers") -> list[tuple[Any, Any, Any]]:
@@ -96,17 +93,17 @@ def _check_layers(layers: Any, name: str = "layers") -> list[tuple[Any, Any, Any
             )
         out.append((W, b, c))
     for i, (W, _, _) in enumerate(out[:-1]):
-        if W.shape[1] > MAX_ENUMERATED:
+        if W.shape[1] > MAX_ENUMERATED_UNITS:
             raise ValueError(
                 f"{name}[{i}] has {W.shape[1]} hidden units; exact bookkeeping enumerates "
-                f"every layer below the top RBM and needs <= {MAX_ENUMERATED}"
+                f"every layer below the top RBM and needs <= {MAX_ENUMERATED_UNITS}"
             )
     return out
 
 
 def _top_log_prior(W: Any, b: Any, c: Any) -> tuple[Any, Any]:
     """All states S of the top RBM's visible layer and log p_top(S) (exact)."""
-    S = _states(W.shape[0])
+    S = all_states(W.shape[0])
     return S, -rbm.free_energy(S, W, b, c) - rbm.log_partition(W, b, c)
 
 
@@ -130,15 +127,15 @@ def _bound_terms(X: Any, layers: list[tuple[Any, Any, Any]]) -> Any:
     S, B_up = _top_log_prior(*layers[-1])  # bound of the states of the top RBM's visible layer
     # walk down: the bound on log p(s') for every state s' of the layer below
     for W, b, c in reversed(layers[1:-1]):
-        Sd = _states(W.shape[0])
-        logq = _log_bernoulli(S, Sd @ W + c).T  # (n_below, n_above): log q(s | s')
-        logp = _log_bernoulli(Sd, S @ W.T + b)  # (n_below, n_above): log p(s' | s)
+        Sd = all_states(W.shape[0])
+        logq = _log_bernoulli_pairs(S, Sd @ W + c).T  # (n_below, n_above): log q(s | s')
+        logp = _log_bernoulli_pairs(Sd, S @ W.T + b)  # (n_below, n_above): log p(s' | s)
         q = xp.exp(logq)
         B_up = (q * (logp + B_up[None, :] - logq)).sum(axis=1)
         S = Sd
     W, b, c = layers[0]
-    logq = _log_bernoulli(S, X @ W + c).T  # (n, n_states)
-    logp = _log_bernoulli(X, S @ W.T + b)
+    logq = _log_bernoulli_pairs(S, X @ W + c).T  # (n, n_states)
+    logp = _log_bernoulli_pairs(X, S @ W.T + b)
     q = xp.exp(logq)
     return (q * (logp + B_up[None, :] - logq)).sum(axis=1)
 
@@ -151,7 +148,7 @@ def variational_bound(X: Any, layers: Any) -> float:
         layers: ``[(W1, b1, c1), ..., (WL, bL, cL)]``, bottom first; the last is
             the top RBM, the others are directed (generative) layers whose
             recognition weights are the same ``W`` and ``c``. Every hidden layer
-            below the top RBM must have at most ``MAX_ENUMERATED`` units.
+            below the top RBM must have at most ``MAX_ENUMERATED_UNITS`` units.
 
     Returns:
         The mean over rows of ``sum_h q(h|x) [log p(x|h) + B(h) - log q(h|x)]``,
@@ -180,11 +177,11 @@ def dbn_log_likelihood(X: Any, layers: Any) -> float:
         return rbm.log_likelihood(X, *layers[0])
     S, L_up = _top_log_prior(*layers[-1])
     for W, b, _ in reversed(layers[1:-1]):
-        Sd = _states(W.shape[0])
-        L_up = logsumexp(_log_bernoulli(Sd, S @ W.T + b) + L_up[None, :], axis=1)
+        Sd = all_states(W.shape[0])
+        L_up = logsumexp(_log_bernoulli_pairs(Sd, S @ W.T + b) + L_up[None, :], axis=1)
         S = Sd
     W, b, _ = layers[0]
-    return float(logsumexp(_log_bernoulli(X, S @ W.T + b) + L_up[None, :], axis=1).mean())
+    return float(logsumexp(_log_bernoulli_pairs(X, S @ W.T + b) + L_up[None, :], axis=1).mean())
 
 
 def _weighted_stats(S: Any, w: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
@@ -224,7 +221,7 @@ def bound_curve(
         init: "transpose" (``W2 = W1^T``, the tight start) or "random".
         learning_rate, n_epochs, eval_every: the training schedule.
         n_samples: samples per row for ``method="cd"``.
-        rng: int seed or Generator.
+        rng: int seed or Generator (advanced when a Generator is passed).
 
     Returns:
         dict with "epochs", "bound", "log_likelihood" (the DBN's exact mean
@@ -238,8 +235,10 @@ def bound_curve(
     if X.shape[1] != W1.shape[0]:
         raise ValueError(f"X must have {W1.shape[0]} columns to match first; got {X.shape[1]}")
     H1 = W1.shape[1]
-    if H1 > MAX_ENUMERATED:
-        raise ValueError(f"first has {H1} hidden units; bound_curve needs <= {MAX_ENUMERATED}")
+    if H1 > MAX_ENUMERATED_UNITS:
+        raise ValueError(
+            f"first has {H1} hidden units; bound_curve needs <= {MAX_ENUMERATED_UNITS}"
+        )
     n_hidden = check_int(n_hidden, "n_hidden", low=1)
     method = check_choice(method, "method", ("exact", "cd"))
     init = check_choice(init, "init", ("transpose", "random"))
@@ -258,8 +257,8 @@ def bound_curve(
     else:
         W2 = 0.01 * gen.standard_normal((H1, n_hidden))
         b2, c2 = xp.zeros(H1), xp.zeros(n_hidden)
-    S = _states(H1)
-    q_agg = xp.exp(_log_bernoulli(S, X @ W1 + c1).T).mean(axis=0)  # q(h1), all 2^H1 states
+    S = all_states(H1)
+    q_agg = xp.exp(_log_bernoulli_pairs(S, X @ W1 + c1).T).mean(axis=0)  # q(h1), all 2^H1 states
     Q = sigmoid(X @ W1 + c1)
     one_layer = rbm.log_likelihood(X, W1, b1, c1)
     model = None
@@ -271,7 +270,7 @@ def bound_curve(
             batch_size=X.shape[0] * n_samples,
             n_epochs=0,
             dtype="float64",
-            rng=gen,
+            rng=_layer_seed(gen),
         )
         model.initialize_from(W2, b2, c2)
     epochs: list[int] = []
@@ -317,15 +316,18 @@ def bound_curve(
 # ----------------------------------------------------------------------------- the estimator
 
 
-class DBN:
+class DBN(Estimator):
     """A deep belief net trained greedily, one CD-trained RBM at a time.
 
     Args:
         layer_sizes: hidden-layer widths, bottom first, e.g. ``(128, 64)``.
-        k, learning_rate, batch_size, n_epochs, momentum, weight_decay: passed to
-            each :class:`hinton_utils.rbm.RBM` (method "cd").
+        n_gibbs, learning_rate, batch_size, n_epochs, momentum, weight_decay:
+            passed to each :class:`hinton_utils.rbm.RBM` (method "cd");
+            ``n_epochs`` is the number of passes per layer.
         dtype: "float32" (fast) or "float64".
-        rng: int seed or Generator; all randomness comes from it.
+        rng: int seed or Generator. Every :meth:`fit` starts from a fresh
+            generator derived from it (a Generator passed here is never advanced);
+            each RBM of the stack gets its own seed drawn from that generator.
 
     Each RBM above the first is trained on *binary samples* of the layer below's
     hidden units, redrawn every epoch (Hinton's "take the hidden states and
@@ -333,6 +335,7 @@ class DBN:
 
     Attributes (after fitting):
         rbms_: the trained :class:`~hinton_utils.rbm.RBM` objects, bottom first.
+        layers_: their parameters ``[(W, b, c), ...]`` in float64; ``weights_`` the W alone.
         n_features_in_: V.
     """
 
@@ -340,7 +343,7 @@ class DBN:
         self,
         layer_sizes: Any = (128, 64),
         *,
-        k: int = 1,
+        n_gibbs: int = 1,
         learning_rate: float = 0.05,
         batch_size: int = 10,
         n_epochs: int = 20,
@@ -351,32 +354,31 @@ class DBN:
     ) -> None:
         if not isinstance(layer_sizes, (list, tuple)) or len(layer_sizes) < 1:
             raise ValueError(f"layer_sizes must be a non-empty list of widths; got {layer_sizes!r}")
-        self.layer_sizes = [check_int(s, "layer_sizes", low=1) for s in layer_sizes]
-        self.k = check_int(k, "k", low=1)
+        for width in layer_sizes:
+            check_int(width, "layer_sizes", low=1)
+        self.layer_sizes = layer_sizes
+        self.n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
         self.learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
         self.batch_size = check_int(batch_size, "batch_size", low=1)
         self.n_epochs = check_int(n_epochs, "n_epochs", low=1)
         self.momentum = check_real(momentum, "momentum", low=0, high=1, high_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
         self.dtype = check_choice(dtype, "dtype", ("float32", "float64"))
-        self.rng = B.as_generator(rng, "rng")
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "rbms_"):
-            raise RuntimeError("this DBN is not fitted yet: call fit first")
+        self.rng = check_rng(rng)
 
     def fit(self, X: Any) -> DBN:
-        """Greedy layer-wise training on binary ``X`` (n, V)."""
+        """Greedy layer-wise training on binary ``X`` (n, V); fitting twice gives the same net."""
         xp = B.xp()
         X = check_array(X, "X", ndim=2, dtype=self.dtype, values="binary")
+        gen = self._fit_generator()
         self.n_features_in_ = X.shape[1]
-        self.rbms_ = []
+        rbms = []
         P = X  # the layer below, as probabilities (exactly X at the bottom)
         for width in self.layer_sizes:
             model = rbm.RBM(
-                width,
+                int(width),
                 method="cd",
-                k=self.k,
+                n_gibbs=self.n_gibbs,
                 learning_rate=self.learning_rate,
                 batch_size=self.batch_size,
                 n_epochs=0,
@@ -384,36 +386,39 @@ class DBN:
                 weight_decay=self.weight_decay,
                 init_visible="data",
                 dtype=self.dtype,
-                rng=self.rng,
+                rng=_layer_seed(gen),
             )
             model.fit((P > 0.5).astype(self.dtype))  # initialise (visible biases from data)
             n = P.shape[0]
             for _ in range(self.n_epochs):
-                data = P if P is X else (self.rng.random(P.shape) < P).astype(self.dtype)
-                order = xp.argsort(self.rng.random(n))
-                data = xp.take(data, order, axis=0)
+                data = P if P is X else bernoulli(P, gen)
+                data = xp.take(data, xp.argsort(gen.random(n)), axis=0)
                 for start in range(0, n, self.batch_size):
                     model.partial_fit(data[start : start + self.batch_size])
-            self.rbms_.append(model)
-            P = sigmoid(P @ model.W_ + model.c_)
+            rbms.append(model)
+            P = model.transform(P)
+        self.rbms_ = rbms
         return self
 
     @property
     def layers_(self) -> list[tuple[Any, Any, Any]]:
         """The parameters ``[(W, b, c), ...]`` in float64, bottom first."""
-        self._check_fitted()
+        self._check_is_fitted("rbms_")
         return [tuple(a.astype("float64") for a in (m.W_, m.b_, m.c_)) for m in self.rbms_]
+
+    @property
+    def weights_(self) -> list[Any]:
+        """The weight matrices ``W`` (units below, units above) in float64, bottom first."""
+        return [W for W, _, _ in self.layers_]
 
     def transform(self, X: Any, layer: int | None = None) -> Any:
         """Mean-field bottom-up pass: the probabilities of hidden layer ``layer`` (1-based).
 
-        Deterministic: probabilities, not samples, are passed up. ``layer=None``
-        gives the top layer.
+        ``X`` may be binary or probabilities in [0, 1]. Deterministic: each RBM's
+        :meth:`~hinton_utils.rbm.RBM.transform` passes probabilities, not samples,
+        up. ``layer=None`` gives the top layer.
         """
-        self._check_fitted()
-        X = check_array(X, "X", ndim=2, shape=(None, self.n_features_in_), dtype=self.dtype)
-        if bool(((X < 0) | (X > 1)).any()):
-            raise ValueError("X must lie in [0, 1]")
+        self._check_is_fitted("rbms_")
         top = (
             len(self.rbms_)
             if layer is None
@@ -421,35 +426,54 @@ class DBN:
         )
         P = X
         for m in self.rbms_[:top]:
-            P = sigmoid(P @ m.W_ + m.c_)
+            P = m.transform(P)
         return P
 
-    def sample(self, n_samples: int, n_gibbs: int, rng: Any) -> Any:
+    def sample(
+        self,
+        n_samples: int,
+        *,
+        n_gibbs: int = 1000,
+        rng: Any = None,
+        probabilities: bool = False,
+    ) -> Any:
         """Generate: ``n_gibbs`` Gibbs steps in the top RBM, then one top-down pass.
 
-        Intermediate layers are sampled; the bottom layer is returned as the
-        probabilities p(v | h1), shape (n_samples, V) (binary states for a
-        one-layer DBN, which is just an RBM).
+        Args:
+            n_samples: number of samples.
+            n_gibbs: Gibbs steps in the top RBM.
+            rng: int seed or Generator for the noise (a Generator is advanced).
+                ``None``: a fresh generator derived from the constructor's ``rng``
+                on every call, so ``sample`` repeats itself as ``fit`` does.
+            probabilities: return the bottom layer's p(v | h1) instead of states.
+
+        Returns:
+            Binary visible states (n_samples, V), or their probabilities.
+            Every layer above the bottom is sampled.
         """
-        self._check_fitted()
-        n_samples = check_int(n_samples, "n_samples", low=1)
-        n_gibbs = check_int(n_gibbs, "n_gibbs", low=1)
-        gen = B.as_generator(rng, "rng")
-        h = self.rbms_[-1].sample(n_samples, n_gibbs, gen)
-        if len(self.rbms_) == 1:
-            return h
-        below = list(reversed(self.rbms_[:-1]))
-        for m in below[:-1]:
-            h = bernoulli(sigmoid(h @ m.W_.T + m.b_), gen, "float64")
-        return sigmoid(h @ below[-1].W_.T + below[-1].b_)
+        self._check_is_fitted("rbms_")
+        if not isinstance(probabilities, bool):
+            raise TypeError(f"probabilities must be a bool; got {type(probabilities).__name__}")
+        gen = self._fit_generator() if rng is None else B.as_generator(rng, "rng")
+        *below, top = self.rbms_
+        if not below:
+            return top.sample(n_samples, n_gibbs=n_gibbs, rng=gen, probabilities=probabilities)
+        h = top.sample(n_samples, n_gibbs=n_gibbs, rng=gen)
+        for m in reversed(below):
+            p = sigmoid(h @ m.W_.T + m.b_)
+            h = bernoulli(p, gen, "float64")
+        return p if probabilities else h
 
     def score(self, X: Any, kind: str = "bound") -> float:
-        """Exact mean log-likelihood ("exact") or variational bound ("bound") of binary ``X``.
+        """Mean log-likelihood of binary ``X`` in nats, or its variational lower bound.
 
-        Needs every hidden layer below the top to have at most ``MAX_ENUMERATED``
-        units and the top RBM to be small enough for :func:`hinton_utils.rbm.log_partition`.
+        Higher is better either way. ``kind="bound"`` (default) is the exact
+        variational bound, ``"exact"`` the exact log-likelihood, both by
+        enumeration: every hidden layer below the top must have at most
+        ``MAX_ENUMERATED_UNITS`` units and the top RBM must be small enough for
+        :func:`hinton_utils.rbm.log_partition`.
         """
-        self._check_fitted()
+        self._check_is_fitted("rbms_")
         kind = check_choice(kind, "kind", ("bound", "exact"))
         X = check_array(X, "X", ndim=2, shape=(None, self.n_features_in_), values="binary")
         if kind == "bound":
@@ -465,13 +489,16 @@ def softmax_regression(
     y: Any,
     *,
     n_classes: int,
-    l2: float = 1e-2,
-    n_iter: int = 300,
+    weight_decay: float = 1e-2,
+    n_epochs: int = 300,
     learning_rate: float = 0.5,
 ) -> tuple[Any, Any]:
     """Multinomial logistic regression by full-batch gradient descent (float64).
 
-    Minimises the mean cross-entropy plus ``l2/2 |W|^2``. Returns ``(W, b)``.
+    A :class:`hinton_utils.core.nn.Linear` layer trained by the one loop,
+    :func:`hinton_utils.core.nn.train`, one full batch per epoch, to minimise
+    the mean cross-entropy plus ``weight_decay/2 |W|^2`` (the biases are not
+    penalised). Returns ``(W, b)``.
     """
     xp = B.xp()
     X = check_array(X, "X", ndim=2, dtype="float64")
@@ -479,22 +506,20 @@ def softmax_regression(
     n_classes = check_int(n_classes, "n_classes", low=2)
     if y.dtype.kind not in "iu" or bool((y < 0).any()) or bool((y >= n_classes).any()):
         raise ValueError(f"y must hold integer labels in [0, {n_classes}); got {y[:5]!r}...")
-    l2 = check_real(l2, "l2", low=0)
-    n_iter = check_int(n_iter, "n_iter", low=1)
+    weight_decay = check_real(weight_decay, "weight_decay", low=0)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
     learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
-    n, d = X.shape
-    W, b = xp.zeros((d, n_classes)), xp.zeros(n_classes)
-    Y = xp.zeros((n, n_classes))
-    Y[xp.arange(n), y] = 1.0
-    for _ in range(n_iter):
-        Z = X @ W + b
-        Z -= Z.max(axis=1, keepdims=True)
-        P = xp.exp(Z)
-        P /= P.sum(axis=1, keepdims=True)
-        G = (P - Y) / n
-        W -= learning_rate * (X.T @ G + l2 * W)
-        b -= learning_rate * G.sum(axis=0)
-    return W, b
+    layer = nn.Linear.from_arrays(xp.zeros((X.shape[1], n_classes)), xp.zeros(n_classes))
+
+    def penalised(logits: Tensor, labels: Any) -> Tensor:
+        return cross_entropy(logits, labels) + (0.5 * weight_decay) * (layer.weight**2).sum()
+
+    optimizer = optim.SGD(layer.parameters(), learning_rate=learning_rate)
+    # one batch holds every row, so the shuffle (rng) does not change the gradient
+    nn.train(
+        layer, optimizer, X, y, n_epochs=n_epochs, batch_size=X.shape[0], rng=0, loss=penalised
+    )
+    return layer.weight.data.copy(), layer.bias.data.copy()
 
 
 def softmax_predict(X: Any, W: Any, b: Any) -> Any:
@@ -517,15 +542,16 @@ def fine_tune(
     batch_size: int = 10,
     weight_decay: float = 1e-4,
     rng: Any,
-) -> nn.MLP:
+) -> nn.Sequential:
     """Backpropagation through the unrolled stack (Adam), with a new softmax layer on top.
 
-    With ``dbn`` the sigmoid network's hidden layers start from the DBN's
-    recognition weights ``W`` and biases ``c``; without it the same network
-    (widths ``hidden``) starts from a random Xavier initialisation.
+    With ``dbn`` the sigmoid network's hidden layers are built from the DBN's
+    recognition weights ``W`` and biases ``c`` (:meth:`hinton_utils.core.nn.Linear.from_arrays`);
+    without it the same network (widths ``hidden``) starts from a random Xavier
+    initialisation. Training is :func:`hinton_utils.core.nn.train`.
 
     Returns:
-        The trained :class:`hinton_utils.core.nn.MLP` (float32, sigmoid units).
+        The trained network (float32, sigmoid units, logits out).
     """
     X = check_array(X, "X", ndim=2, dtype="float32")
     y = check_array(y, "y", shape=(X.shape[0],))
@@ -540,29 +566,28 @@ def fine_tune(
     if dbn is not None:
         if not isinstance(dbn, DBN):
             raise TypeError(f"dbn must be a fitted DBN; got {type(dbn).__name__}")
-        dbn._check_fitted()
+        dbn._check_is_fitted("rbms_")
         if dbn.n_features_in_ != X.shape[1]:
             raise ValueError(f"dbn expects {dbn.n_features_in_} features; X has {X.shape[1]}")
-        widths = [m.n_hidden for m in dbn.rbms_]
+        layers: list[nn.Module] = []
+        for m in dbn.rbms_:
+            layers += [nn.Linear.from_arrays(m.W_, m.c_), nn.Activation("sigmoid")]
+        layers.append(nn.Linear(dbn.rbms_[-1].n_hidden, n_classes, rng=gen))
+        net: nn.Sequential = nn.Sequential(*layers)
     else:
         if hidden is None:
             raise ValueError("hidden must give the layer widths when no dbn is passed")
         widths = [check_int(h, "hidden", low=1) for h in hidden]
-    net = nn.MLP([X.shape[1], *widths, n_classes], activation="sigmoid", rng=gen)
-    if dbn is not None:
-        for lin, m in zip(net.linears, dbn.rbms_):
-            lin.weight.data[...] = m.W_
-            lin.bias.data[...] = m.c_
+        net = nn.MLP([X.shape[1], *widths, n_classes], activation="sigmoid", rng=gen)
     opt = optim.Adam(net.parameters(), learning_rate=learning_rate, weight_decay=weight_decay)
-    for _ in range(n_epochs):
-        nn.train_epoch(net, opt, X, y, batch_size=batch_size, rng=gen)
+    nn.train(net, opt, X, y, n_epochs=n_epochs, batch_size=batch_size, rng=gen)
     return net
 
 
-def _net_accuracy(net: nn.MLP, X: Any, y: Any) -> float:
+def _net_accuracy(net: nn.Module, X: Any, y: Any) -> float:
     net.eval()
     with no_grad():
-        return nn.accuracy(net(Tensor(X.astype("float32"))), y)
+        return nn.accuracy(net(Tensor.constant(X.astype("float32"))), y)
 
 
 def label_scarcity_experiment(
@@ -640,8 +665,8 @@ def label_scarcity_experiment(
                     feats_train[name][idx],
                     y_train[idx],
                     n_classes=K,
-                    l2=1e-3 if size is None else 1e-2,
-                    n_iter=1000 if size is None else 300,
+                    weight_decay=1e-3 if size is None else 1e-2,
+                    n_epochs=1000 if size is None else 300,
                 )
                 acc = float((softmax_predict(feats_test[name], W, b) == y_test).mean())
                 results[name][size].append(acc)

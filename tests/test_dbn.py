@@ -6,10 +6,14 @@ import itertools
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import data, dbn, rbm
+from hinton_utils.core import backend as B
+from hinton_utils.core.estimator import NotFittedError
+from hinton_utils.core.special import log_bernoulli
 
 
 def random_layer(V: int, H: int, seed: int, scale: float = 1.0):
@@ -39,6 +43,16 @@ def brute_bound_two_layers(x, layers):
 
 
 X_SMALL = all_states(6)[::5]
+X_CASE = data.bars_and_stripes(3)
+#: The estimators this module owns, for the shared contract test (tests/test_estimators.py).
+ESTIMATOR_CASES = {
+    "DBN": Case(
+        make=lambda rng: dbn.DBN((5, 3), n_epochs=2, batch_size=7, rng=rng),
+        fit=lambda est: est.fit(X_CASE),
+        score=lambda est: est.score(X_CASE),
+        learned=("weights_",),
+    ),
+}
 
 
 # ----------------------------------------------------------------------------- bookkeeping
@@ -162,11 +176,46 @@ def test_greedy_training_learns_the_data(digits_dbn):
     assert first.reconstruction_error(X[:300]) < 0.7 * fresh.reconstruction_error(X[:300])
 
 
-def test_sample_goes_top_down_and_is_seeded(digits_dbn):
+def test_sample_goes_top_down_returns_states_and_is_seeded(digits_dbn):
     _, _, model = digits_dbn
-    s1, s2 = model.sample(5, 20, 3), model.sample(5, 20, 3)
+    s1, s2 = model.sample(5, n_gibbs=20, rng=3), model.sample(5, n_gibbs=20, rng=3)
     np.testing.assert_array_equal(s1, s2)
-    assert s1.shape == (5, 64) and np.all((s1 > 0) & (s1 < 1))
+    assert s1.shape == (5, 64) and set(np.unique(s1)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(model.sample(5, n_gibbs=20), model.sample(5, n_gibbs=20))
+    p = model.sample(5, n_gibbs=20, rng=3, probabilities=True)
+    assert p.shape == (5, 64) and np.all((p > 0) & (p < 1))
+    # the states are Bernoulli draws from those probabilities: on average they agree
+    many = model.sample(400, n_gibbs=20, rng=4)
+    probs = model.sample(400, n_gibbs=20, rng=4, probabilities=True)
+    assert abs(float(many.mean() - probs.mean())) < 0.02
+
+
+def test_a_one_layer_dbn_samples_like_its_rbm():
+    model = dbn.DBN((4,), n_epochs=2, batch_size=7, rng=0).fit(X_CASE)
+    np.testing.assert_array_equal(
+        model.sample(3, n_gibbs=5, rng=1), model.rbms_[0].sample(3, n_gibbs=5, rng=1)
+    )
+    p = model.sample(3, n_gibbs=5, rng=1, probabilities=True)
+    assert np.all((p > 0) & (p < 1))
+
+
+def test_transform_takes_probabilities_through_the_rbms(digits_dbn):
+    X, _, model = digits_dbn
+    P = np.full((3, 64), 0.3, dtype=np.float32)
+    np.testing.assert_array_equal(
+        model.transform(P), model.rbms_[1].transform(model.rbms_[0].transform(P))
+    )
+
+
+def test_fit_is_repeatable_and_leaves_a_passed_generator_alone():
+    gen = np.random.default_rng(3)
+    state = gen.bit_generator.state
+    model = dbn.DBN((5, 3), n_epochs=2, batch_size=7, rng=gen)
+    first = [a.copy() for layer in model.fit(X_CASE).layers_ for a in layer]
+    again = [a.copy() for layer in model.fit(X_CASE).layers_ for a in layer]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert gen.bit_generator.state == state
 
 
 def test_score_on_a_tiny_dbn_matches_the_functions():
@@ -184,7 +233,9 @@ def test_softmax_regression_reaches_a_stationary_point():
     g = np.random.default_rng(0)
     X = g.standard_normal((60, 4))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1).astype(int)
-    W, b = dbn.softmax_regression(X, y, n_classes=3, l2=0.1, n_iter=3000, learning_rate=0.5)
+    W, b = dbn.softmax_regression(
+        X, y, n_classes=3, weight_decay=0.1, n_epochs=3000, learning_rate=0.5
+    )
     Z = X @ W + b
     P = np.exp(Z - Z.max(1, keepdims=True))
     P /= P.sum(1, keepdims=True)
@@ -199,12 +250,13 @@ def test_fine_tune_starts_from_the_dbn_and_fits_the_labels(digits_dbn):
     net = dbn.fine_tune(
         X[:50], y[:50], n_classes=10, dbn=model, n_epochs=1, learning_rate=1e-6, rng=0
     )
-    np.testing.assert_allclose(net.linears[0].weight.data, model.rbms_[0].W_, atol=1e-3)
+    np.testing.assert_allclose(net[0].weight.data, model.rbms_[0].W_, atol=1e-3)
+    np.testing.assert_allclose(net[2].bias.data, model.rbms_[1].c_, atol=1e-3)
     net = dbn.fine_tune(
-        X[:50], y[:50], n_classes=10, dbn=model, n_epochs=60, learning_rate=0.01, rng=0
+        X[:50], y[:50], n_classes=10, dbn=model, n_epochs=150, learning_rate=0.03, rng=0
     )
     acc = dbn._net_accuracy(net, X[:50], y[:50])
-    assert acc > 0.9
+    assert acc > 0.95
 
 
 def test_label_scarcity_experiment_returns_every_method(digits_dbn):
@@ -240,7 +292,7 @@ X0 = all_states(4)
         (lambda: dbn.variational_bound(X0 * 2, [(W0, B0, C0)]), "X"),
         (lambda: dbn.variational_bound(X0, [(W0, B0)]), "layers"),
         (
-            lambda: dbn.variational_bound(X0, [random_layer(4, 15, 0), random_layer(15, 2, 0)]),
+            lambda: dbn.variational_bound(X0, [random_layer(4, 21, 0), random_layer(21, 2, 0)]),
             "layers",
         ),
         (lambda: dbn.dbn_log_likelihood(X0[:, :3], [(W0, B0, C0)]), "X"),
@@ -256,9 +308,13 @@ X0 = all_states(4)
         (lambda: dbn.DBN((3, 0)), "layer_sizes"),
         (lambda: dbn.DBN((3,), learning_rate=-1), "learning_rate"),
         (lambda: dbn.DBN((3,), rng=None), "rng"),
+        (lambda: dbn.DBN((3,), n_gibbs=0), "n_gibbs"),
         (lambda: dbn.DBN((3,)).fit(X0 + 0.5), "X"),
         (lambda: dbn.softmax_regression(X0, np.arange(16) % 3, n_classes=2), "y"),
-        (lambda: dbn.softmax_regression(X0, np.arange(16) % 2, n_classes=2, l2=-1), "l2"),
+        (
+            lambda: dbn.softmax_regression(X0, np.arange(16) % 2, n_classes=2, weight_decay=-1),
+            "weight_decay",
+        ),
         (lambda: dbn.softmax_predict(X0, np.zeros((3, 2)), np.zeros(2)), "X"),
         (lambda: dbn.fine_tune(X0, np.arange(16) % 2, n_classes=2, rng=0), "hidden"),
         (lambda: dbn.fine_tune(X0, np.arange(16) % 2, n_classes=2, dbn="x", rng=0), "dbn"),
@@ -280,10 +336,11 @@ def test_unfitted_dbn_refuses_transform_sample_score():
     model = dbn.DBN((3,))
     for call in (
         lambda: model.transform(X0),
-        lambda: model.sample(2, 2, 0),
+        lambda: model.sample(2, n_gibbs=2, rng=0),
         lambda: model.score(X0),
+        lambda: model.layers_,
     ):
-        with pytest.raises(RuntimeError, match="fit"):
+        with pytest.raises(NotFittedError, match="not fitted"):
             call()
 
 
@@ -294,6 +351,55 @@ def test_fitted_dbn_refuses_bad_arguments(digits_dbn):
     with pytest.raises(ValueError, match="layer"):
         model.transform(X[:3], 3)
     with pytest.raises(ValueError, match="n_samples"):
-        model.sample(0, 5, 0)
+        model.sample(0, n_gibbs=5, rng=0)
+    with pytest.raises(TypeError, match="probabilities"):
+        model.sample(2, probabilities="yes")
+    with pytest.raises(ValueError, match=r"X must lie in \[0, 1\]"):
+        model.transform(X[:3] * 2)
     with pytest.raises(ValueError, match="kind"):
         model.score(X[:3], "pseudo")
+
+
+def test_the_pairwise_log_bernoulli_table_is_the_core_kernel_row_by_row():
+    g = np.random.default_rng(0)
+    S, A = all_states(3), g.standard_normal((5, 3))
+    table = dbn._log_bernoulli_pairs(S, A)
+    assert table.shape == (8, 5)
+    for r in range(8):
+        np.testing.assert_allclose(table[r], log_bernoulli(S[r], A), rtol=1e-14)
+
+
+@pytest.fixture(scope="module")
+def tiny_dbn():
+    return dbn.DBN((4,), n_epochs=1, batch_size=8, rng=0).fit(X0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng, _: dbn.bound_curve(
+            X0, (W0, B0, C0), n_hidden=4, n_epochs=1, eval_every=1, rng=rng
+        ),
+        lambda rng, _: dbn.fine_tune(X0, np.arange(16) % 2, n_classes=2, hidden=[3], rng=rng),
+        lambda rng, model: dbn.label_scarcity_experiment(
+            X0,
+            np.arange(16) % 2,
+            X0,
+            np.arange(16) % 2,
+            model,
+            n_labels=(4,),
+            n_draws=1,
+            fine_tune_epochs=1,
+            rng=rng,
+        ),
+        lambda rng, _: dbn.DBN((3,), rng=rng),
+        lambda rng, model: model.sample(2, n_gibbs=1, rng=rng),
+    ],
+    ids=["bound_curve", "fine_tune", "label_scarcity_experiment", "DBN", "sample"],
+)
+def test_a_negative_seed_is_refused_with_a_message_naming_rng(call, tiny_dbn):
+    with pytest.raises(ValueError, match="rng"):
+        call(-1, tiny_dbn)
+    with pytest.raises(TypeError, match="rng"):
+        call(np.random.RandomState(0), tiny_dbn)  # noqa: NPY002 (the legacy API is refused)
+    call(B.rng(0), tiny_dbn)  # a Generator is fine
