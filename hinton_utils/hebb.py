@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .core import backend as B
+from .core import binary
 from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
@@ -60,57 +61,57 @@ def top_eigenvector(X: Any) -> tuple[float, Any]:
 def train_single_unit(
     X: Any,
     rule: str,
-    lr: float,
-    n_steps: int,
+    learning_rate: float,
+    n_epochs: int,
     rng: Any,
     w_init: Any = None,
 ) -> Any:
     """Train one linear unit ``y = w·x`` online and return its weight trajectory.
 
     Args:
-        X: data, shape (n_samples, n_features); each step uses one row drawn at random.
+        X: data, shape (n_samples, n_features); each update uses one row drawn at random.
         rule: ``"hebb"`` (``Δw = η y x``) or ``"oja"`` (``Δw = η y (x − y w)``).
-        lr: the learning rate η > 0.
-        n_steps: number of online updates.
+        learning_rate: the learning rate η > 0.
+        n_epochs: the length of training: the number of online updates, one row each.
         rng: int seed or Generator; draws the row order (and ``w_init`` if not given).
         w_init: starting weights, shape (n_features,); default a small random vector.
 
     Returns:
-        The weights after every step, shape (n_steps + 1, n_features), float64.
+        The weights after every update, shape (n_epochs + 1, n_features), float64.
     """
     xp = B.xp()
     X = check_array(X, "X", ndim=2, dtype="float64")
     rule = check_choice(rule, "rule", RULES)
-    lr = check_real(lr, "lr", low=0.0, low_open=True)
-    n_steps = check_int(n_steps, "n_steps", low=1)
+    eta = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
     gen = B.as_generator(rng, "rng")
     d = X.shape[1]
     if w_init is None:
         w = 0.1 * gen.standard_normal(d)
     else:
         w = check_array(w_init, "w_init", shape=(d,), dtype="float64").copy()
-    rows = gen.integers(0, X.shape[0], size=n_steps)
-    trajectory = xp.empty((n_steps + 1, d))
+    rows = gen.integers(0, X.shape[0], size=n_epochs)
+    trajectory = xp.empty((n_epochs + 1, d))
     trajectory[0] = w
-    for t in range(n_steps):
+    for t in range(n_epochs):
         x = X[rows[t]]
         y = x @ w
         # Oja's extra term −η y² w is a forgetting term proportional to the output.
-        w = w + lr * y * (x - y * w) if rule == "oja" else w + lr * y * x
+        w = w + eta * y * (x - y * w) if rule == "oja" else w + eta * y * x
         trajectory[t + 1] = w
     return trajectory
 
 
-def predicted_growth_rate(X: Any, lr: float) -> float:
+def predicted_growth_rate(X: Any, learning_rate: float) -> float:
     """The rate at which plain Hebb makes ``log‖w‖`` grow per step: ``log(1 + η λ_max)``.
 
     Averaged over inputs, one Hebb step multiplies ``w`` by ``I + η C``; after a
     few steps ``w`` lines up with C's top eigenvector and its length is
     multiplied by ``1 + η λ_max`` each step (≈ η λ_max for small η).
     """
-    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    eta = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
     lam, _ = top_eigenvector(X)
-    return float(B.xp().log1p(lr * lam))
+    return float(B.xp().log1p(eta * lam))
 
 
 def growth_rate(trajectory: Any, burn_in: float = 0.5) -> float:
@@ -129,7 +130,7 @@ def growth_rate(trajectory: Any, burn_in: float = 0.5) -> float:
 
 @dataclass
 class HebbAntiHebbResult:
-    """What :func:`hebb_antihebb` records at every step (arrays of length n_steps + 1).
+    """What :func:`hebb_antihebb` records at every step (arrays of length n_epochs + 1).
 
     Attributes:
         distance: ``‖Σ_model − C_data‖_F``, how far the model's correlations are
@@ -146,8 +147,8 @@ class HebbAntiHebbResult:
 
 def hebb_antihebb(
     X: Any,
-    lr: float,
-    n_steps: int,
+    learning_rate: float,
+    n_epochs: int,
     rng: Any,
     sleep: bool = True,
     n_dreams: int = 200,
@@ -163,25 +164,25 @@ def hebb_antihebb(
 
     Args:
         X: data, shape (n_samples, n_features).
-        lr: learning rate η > 0.
-        n_steps: number of updates.
+        learning_rate: learning rate η > 0.
+        n_epochs: the length of training: full-batch updates, each from all of ``X``.
         rng: int seed or Generator for the dream samples.
         sleep: include the anti-Hebbian (model) term.
         n_dreams: model samples per step for the sleep statistics.
     """
     xp = B.xp()
     C = second_moment(X)
-    lr = check_real(lr, "lr", low=0.0, low_open=True)
-    n_steps = check_int(n_steps, "n_steps", low=1)
+    eta = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
     n_dreams = check_int(n_dreams, "n_dreams", low=1)
     if not isinstance(sleep, bool):
         raise TypeError(f"sleep must be True or False; got {type(sleep).__name__}")
     gen = B.as_generator(rng, "rng")
     d = C.shape[0]
     A = xp.eye(d)
-    distance = xp.full(n_steps + 1, xp.inf)
-    min_eig = xp.empty(n_steps + 1)
-    for t in range(n_steps + 1):
+    distance = xp.full(n_epochs + 1, xp.inf)
+    min_eig = xp.empty(n_epochs + 1)
+    for t in range(n_epochs + 1):
         eigvals, eigvecs = xp.linalg.eigh(A)
         min_eig[t] = eigvals[0]
         if eigvals[0] <= 0:  # no longer a distribution: the weights have run away
@@ -189,16 +190,16 @@ def hebb_antihebb(
             break
         model_cov = (eigvecs / eigvals) @ eigvecs.T
         distance[t] = xp.linalg.norm(model_cov - C)
-        if t == n_steps:
+        if t == n_epochs:
             break
         wake = C
         if sleep:
             # Dreams: samples x = A^{-1/2} z from the model itself.
             z = gen.standard_normal((n_dreams, d))
             dreams = (z / xp.sqrt(eigvals)) @ eigvecs.T
-            A = A - 0.5 * lr * (wake - dreams.T @ dreams / n_dreams)
+            A = A - 0.5 * eta * (wake - dreams.T @ dreams / n_dreams)
         else:
-            A = A - 0.5 * lr * wake
+            A = A - 0.5 * eta * wake
         A = 0.5 * (A + A.T)
     return HebbAntiHebbResult(distance=distance, min_eigenvalue=min_eig, precision=A)
 
@@ -221,35 +222,50 @@ def outer_product_memory(patterns: Any, *, dtype: str = "float64") -> Any:
     return W
 
 
-def recall(W: Any, cue: Any, n_steps: int = 10) -> Any:
+def recall(W: Any, cue: Any, n_sweeps: int = 10) -> Any:
     """Let the memory clean up ``cue`` by repeated synchronous updates ``s ← sign(W s)``.
 
-    Units with exactly zero input keep their state, so a cut-off unit does not
-    flip at random. Works on one cue (N,) or many (n_cues, N).
+    A unit with zero input keeps its state, so a cut-off unit does not flip at
+    random. "Zero" allows for rounding: ``W = XᵀX/N`` turns an exact tie into
+    about ±1e-17, so inputs within :func:`hinton_utils.core.binary.tie_tolerance`
+    of zero count as ties. Each sweep updates every unit at once. Works on one
+    cue (N,) or many (n_cues, N).
     """
-    xp = B.xp()
     W = check_array(W, "W", ndim=2, dtype="float64")
     if W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be square; got shape {tuple(W.shape)}")
     S = check_array(cue, "cue", ndim=(1, 2), values="pm1", dtype="float64")
     if S.shape[-1] != W.shape[0]:
         raise ValueError(f"cue must have {W.shape[0]} units in its last axis; got {S.shape[-1]}")
-    n_steps = check_int(n_steps, "n_steps", low=0)
-    for _ in range(n_steps):
+    n_sweeps = check_int(n_sweeps, "n_sweeps", low=0)
+    tol = binary.tie_tolerance(W)
+    for _ in range(n_sweeps):
         field = S @ W  # W is symmetric, so this is W s for every cue at once
-        S = xp.where(field > 0, 1.0, xp.where(field < 0, -1.0, S))
+        S = binary.threshold(field, S, tol, units="pm1")
     return S
 
 
 def overlap(a: Any, b: Any) -> Any:
-    """The overlap ``m = (1/N) Σ a_i b_i`` of ±1 patterns: 1 identical, 0 unrelated."""
-    a = check_array(a, "a", ndim=(1, 2), dtype="float64")
-    b = check_array(b, "b", ndim=(1, 2), dtype="float64")
+    """The overlap ``m = (1/N) Σ a_i b_i`` of ±1 patterns: 1 identical, 0 unrelated, -1 opposite.
+
+    Args:
+        a, b: ±1 patterns, shape (N,) or (n, N). Two batches must have the same
+            number of rows and are compared row by row; one pattern is compared
+            with every row of the other.
+
+    Returns:
+        A float for two single patterns, else an array of shape (n,).
+    """
+    a = check_array(a, "a", ndim=(1, 2), values="pm1", dtype="float64")
+    b = check_array(b, "b", ndim=(1, 2), values="pm1", dtype="float64")
     if a.shape[-1] != b.shape[-1]:
         raise ValueError(
             f"a and b must have the same number of units; got {a.shape[-1]} and {b.shape[-1]}"
         )
-    return (a * b).mean(axis=-1)
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] != b.shape[0]:
+        raise ValueError(f"b must have as many rows as a ({a.shape[0]}); got {b.shape[0]}")
+    m = (a * b).mean(axis=-1)
+    return float(m) if m.ndim == 0 else m
 
 
 def lesion(W: Any, fraction: float, rng: Any) -> Any:
@@ -271,7 +287,7 @@ def lesion_curve(
     fractions: Any,
     rng: Any,
     cue_noise: float = 0.1,
-    n_steps: int = 10,
+    n_sweeps: int = 10,
 ) -> Any:
     """Mean recall overlap after cutting each fraction of synapses (Lashley's experiment).
 
@@ -293,6 +309,6 @@ def lesion_curve(
     cues = xp.where(flips, -P, P)
     result = xp.empty(fractions.shape[0])
     for i, fraction in enumerate(fractions.tolist()):
-        recalled = recall(lesion(W, fraction, gen), cues, n_steps)
+        recalled = recall(lesion(W, fraction, gen), cues, n_sweeps)
         result[i] = overlap(recalled, P).mean()
     return result

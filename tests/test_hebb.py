@@ -26,12 +26,12 @@ def test_second_moment_and_top_eigenvector(gaussian_data):
 
 
 def test_plain_hebb_diverges_at_the_rate_the_top_eigenvalue_predicts(gaussian_data):
-    lr = 0.01
-    trajectory = hebb.train_single_unit(gaussian_data, "hebb", lr, 600, rng=1)
+    learning_rate = 0.01
+    trajectory = hebb.train_single_unit(gaussian_data, "hebb", learning_rate, 600, rng=1)
     norms = np.linalg.norm(trajectory, axis=1)
     assert norms[-1] > 1e6 * norms[0], "Hebb alone must make the weights blow up"
     measured = hebb.growth_rate(trajectory)
-    predicted = hebb.predicted_growth_rate(gaussian_data, lr)
+    predicted = hebb.predicted_growth_rate(gaussian_data, learning_rate)
     assert measured == pytest.approx(predicted, rel=0.1)
     # The direction it blows up in is the first principal axis.
     _, e = hebb.top_eigenvector(gaussian_data)
@@ -63,7 +63,7 @@ def test_training_is_deterministic_under_a_seed(gaussian_data):
 
 
 def test_hebb_plus_antihebb_matches_the_data_correlations(gaussian_data):
-    result = hebb.hebb_antihebb(gaussian_data, lr=0.05, n_steps=400, rng=3)
+    result = hebb.hebb_antihebb(gaussian_data, learning_rate=0.05, n_epochs=400, rng=3)
     assert result.distance[-1] < 0.1 * result.distance[0]
     assert np.all(result.min_eigenvalue > 0)
     model_cov = np.linalg.inv(result.precision)
@@ -71,7 +71,7 @@ def test_hebb_plus_antihebb_matches_the_data_correlations(gaussian_data):
 
 
 def test_hebb_without_sleep_runs_away(gaussian_data):
-    result = hebb.hebb_antihebb(gaussian_data, lr=0.05, n_steps=400, rng=3, sleep=False)
+    result = hebb.hebb_antihebb(gaussian_data, learning_rate=0.05, n_epochs=400, rng=3, sleep=False)
     assert result.min_eigenvalue[-1] <= 0, "wake-only learning must destroy the model"
     assert np.isinf(result.distance[-1])
 
@@ -91,7 +91,16 @@ def test_orthogonal_patterns_are_fixed_points():
     H = hadamard(32).astype(float)
     P = H[1:9]  # 8 mutually orthogonal ±1 patterns, P < N
     W = hebb.outer_product_memory(P)
-    np.testing.assert_array_equal(hebb.recall(W, P, n_steps=1), P)
+    np.testing.assert_array_equal(hebb.recall(W, P, n_sweeps=1), P)
+
+
+def test_recall_keeps_a_unit_whose_input_is_a_rounded_tie():
+    # W = XᵀX/N rounds pattern 0's exact ties to about ±1e-17; recall must not flip them
+    X = np.array([[-1.0, 1, -1, -1, -1], [-1, -1, -1, 1, 1], [1, 1, 1, -1, -1]])
+    W = hebb.outer_product_memory(X)
+    field = X[0] @ W
+    assert np.any((field != 0) & (np.abs(field) < 1e-15))
+    np.testing.assert_array_equal(hebb.recall(W, X[0], n_sweeps=3), X[0])
 
 
 @settings(max_examples=25, deadline=None)
@@ -118,9 +127,12 @@ def test_distributed_memory_degrades_gracefully():
 
 def test_overlap_definition():
     a = np.array([1.0, -1.0, 1.0, 1.0])
-    assert hebb.overlap(a, a) == 1.0
+    assert hebb.overlap(a, a) == 1.0 and isinstance(hebb.overlap(a, a), float)
     assert hebb.overlap(a, -a) == -1.0
     assert hebb.overlap(a, np.array([1.0, 1.0, -1.0, 1.0])) == 0.0
+    batch = np.stack([a, -a, a])
+    np.testing.assert_array_equal(hebb.overlap(batch, a), [1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(hebb.overlap(batch, batch[::-1]), [1.0, 1.0, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -130,11 +142,15 @@ def test_overlap_definition():
         (lambda: hebb.second_moment([[np.nan, 1.0]]), ValueError, "X must not contain NaN"),
         (lambda: hebb.second_moment("abc"), TypeError, "X must be an array"),
         (lambda: hebb.train_single_unit([[1.0]], "hebbian", 0.1, 5, 0), ValueError, "rule must"),
-        (lambda: hebb.train_single_unit([[1.0]], "hebb", -0.1, 5, 0), ValueError, "lr must be > 0"),
+        (
+            lambda: hebb.train_single_unit([[1.0]], "hebb", -0.1, 5, 0),
+            ValueError,
+            "learning_rate must be > 0",
+        ),
         (
             lambda: hebb.train_single_unit([[1.0]], "hebb", 0.1, 0, 0),
             ValueError,
-            "n_steps must be >= 1",
+            "n_epochs must be >= 1",
         ),
         (lambda: hebb.train_single_unit([[1.0]], "hebb", 0.1, 5, None), TypeError, "rng must be"),
         (
@@ -142,7 +158,11 @@ def test_overlap_definition():
             ValueError,
             "w_init must have shape",
         ),
-        (lambda: hebb.predicted_growth_rate([[1.0]], 0), ValueError, "lr must be > 0"),
+        (
+            lambda: hebb.predicted_growth_rate([[1.0]], 0),
+            ValueError,
+            "learning_rate must be > 0",
+        ),
         (lambda: hebb.growth_rate([[1.0], [2.0]]), ValueError, "trajectory must have at least 3"),
         (lambda: hebb.growth_rate([[1.0]] * 5, burn_in=1.0), ValueError, "burn_in must be < 1"),
         (
@@ -168,11 +188,17 @@ def test_overlap_definition():
         (lambda: hebb.recall(np.zeros((3, 2)), [1.0, 1.0]), ValueError, "W must be square"),
         (lambda: hebb.recall(np.zeros((3, 3)), [1.0, 1.0]), ValueError, "cue must have 3 units"),
         (
-            lambda: hebb.recall(np.zeros((2, 2)), [1.0, 1.0], n_steps=-1),
+            lambda: hebb.recall(np.zeros((2, 2)), [1.0, 1.0], n_sweeps=-1),
             ValueError,
-            "n_steps must be >= 0",
+            "n_sweeps must be >= 0",
         ),
         (lambda: hebb.overlap([1.0, 1.0], [1.0]), ValueError, "same number of units"),
+        (lambda: hebb.overlap([1.0, 0.0], [1.0, 1.0]), ValueError, "a must contain only -1"),
+        (
+            lambda: hebb.overlap([[1.0, 1.0]] * 2, [[1.0, 1.0]] * 3),
+            ValueError,
+            "b must have as many rows as a",
+        ),
         (lambda: hebb.lesion(np.zeros((2, 2)), 1.5, 0), ValueError, "fraction must be <= 1"),
         (lambda: hebb.lesion(np.zeros((2, 2)), 0.5, 1.5), TypeError, "rng must be"),
         (
@@ -190,6 +216,22 @@ def test_overlap_definition():
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: hebb.train_single_unit([[1.0]], "hebb", 0.1, 5, rng),
+        lambda rng: hebb.hebb_antihebb([[1.0]], 0.1, 5, rng),
+        lambda rng: hebb.lesion(np.zeros((2, 2)), 0.5, rng),
+        lambda rng: hebb.lesion_curve([[1.0, -1.0]], [0.2], rng),
+    ],
+)
+def test_a_negative_seed_is_refused_by_name(call):
+    with pytest.raises(ValueError, match="rng must be a seed >= 0"):
+        call(-1)
+    with pytest.raises(TypeError, match="rng must be an int seed or a random Generator"):
+        call(np.random.RandomState(0))
 
 
 @pytest.mark.gpu
