@@ -17,30 +17,37 @@ uses in his lectures).
 Every function takes a single state of shape ``(N,)`` or a batch of states of
 shape ``(n, N)`` (one row per state), so whole experiments run as matrix
 products.
+
+A unit whose total input is zero keeps its state. Weights such as ``XᵀX/N`` round
+an exact zero to about ±1e-17, so "zero" means within
+:func:`hinton_utils.core.binary.tie_tolerance` of zero, the one tolerance that
+:func:`settle`, :func:`synchronous_run`, :func:`is_local_minimum` and
+:func:`one_step_error_rate` share. The energy, the symmetry check and the update
+rule are the chapter's, written once in :mod:`hinton_utils.core.binary`.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .core import backend as B
+from .core import binary
 from .core.validation import check_array, check_choice, check_int, check_real
-from .hebb import outer_product_memory
+from .hebb import outer_product_memory, overlap
 
 __all__ = [
     "UNITS",
     "capacity_curve",
     "corrupt",
     "energy",
-    "enumerate_states",
     "flip_energy_changes",
     "goodness",
     "goodness_example",
     "hebbian_weights",
     "is_local_minimum",
     "one_step_error_rate",
-    "overlap",
     "settle",
     "synchronous_run",
     "theoretical_error_rate",
@@ -52,19 +59,8 @@ _VALUES = {"pm1": "pm1", "binary": "binary"}
 
 # ----------------------------------------------------------------------------- checks
 def _check_weights(W: Any, name: str = "W", dtype: str = "float64") -> Any:
-    """A square, symmetric, zero-diagonal weight matrix."""
-    xp = B.xp()
-    W = check_array(W, name, ndim=2, dtype=dtype)
-    n = W.shape[0]
-    if W.shape != (n, n):
-        raise ValueError(f"{name} must be square (N, N); got shape {tuple(W.shape)}")
-    scale = float(xp.abs(W).max()) if W.size else 0.0
-    tol = 1e-6 * max(scale, 1.0) if W.dtype == xp.float32 else 1e-12 * max(scale, 1.0)
-    if not bool(xp.allclose(W, W.T, rtol=0.0, atol=tol)):
-        raise ValueError(f"{name} must be symmetric (W == W.T): Hopfield weights are symmetric")
-    if bool((xp.abs(xp.diagonal(W)) > tol).any()):
-        raise ValueError(f"{name} must have a zero diagonal (no self-connections)")
-    return W
+    """A square, symmetric, zero-diagonal weight matrix (the package's one symmetry check)."""
+    return binary.check_symmetric(W, name, dtype=dtype)
 
 
 def _check_states(s: Any, n_units: int, units: str, name: str = "s", dtype: Any = None) -> Any:
@@ -99,8 +95,8 @@ def energy(W: Any, s: Any, b: Any = None, *, units: str = "pm1") -> Any:
     W = _check_weights(W)
     s = _check_states(s, W.shape[0], units, dtype="float64")
     b = _check_bias(b, W.shape[0], "float64")
-    E = -0.5 * ((s @ W) * s).sum(axis=-1) - s @ b
-    return float(E) if s.ndim == 1 else E
+    E = binary.energy(W, b, s[None] if s.ndim == 1 else s)
+    return float(E[0]) if s.ndim == 1 else E
 
 
 def goodness(W: Any, s: Any, b: Any = None) -> Any:
@@ -133,26 +129,18 @@ def flip_energy_changes(W: Any, s: Any, b: Any = None, *, units: str = "pm1") ->
 def is_local_minimum(W: Any, s: Any, b: Any = None, *, units: str = "pm1") -> Any:
     """True where no single-unit flip lowers the energy (a fixed point of asynchronous updates).
 
+    A unit whose input is a tie (within :func:`~hinton_utils.core.binary.tie_tolerance`
+    of zero) would keep its state, so its flip does not count as lowering the energy.
+
     Returns:
         A bool for one state, or a boolean array of shape (n,) for a batch.
     """
     dE = flip_energy_changes(W, s, b, units=units)
-    out = (dE >= -1e-12).all(axis=-1)
+    W = _check_weights(W)
+    tol = binary.tie_tolerance(W, _check_bias(b, W.shape[0], "float64"))
+    step = 2.0 if units == "pm1" else 1.0  # |s_i' - s_i|, so |dE_i| = step * |h_i|
+    out = (dE >= -step * tol).all(axis=-1)
     return bool(out) if dE.ndim == 1 else out
-
-
-def enumerate_states(n_units: int, *, units: str = "binary") -> Any:
-    """All ``2**n_units`` states, one per row, in binary counting order (float64).
-
-    Row ``k`` holds the bits of ``k`` with unit 0 as the most significant bit.
-    """
-    n_units = check_int(n_units, "n_units", low=1, high=20)
-    units = check_choice(units, "units", UNITS)
-    xp = B.xp()
-    k = xp.arange(2**n_units)[:, None]
-    shifts = xp.arange(n_units - 1, -1, -1)[None, :]
-    bits = ((k >> shifts) & 1).astype(xp.float64)
-    return 2.0 * bits - 1.0 if units == "pm1" else bits
 
 
 def goodness_example() -> tuple[Any, list[str]]:
@@ -203,32 +191,6 @@ def hebbian_weights(patterns: Any, *, dtype: str = "float64") -> Any:
     return outer_product_memory(patterns, dtype=dtype)
 
 
-def overlap(s: Any, patterns: Any) -> Any:
-    """Overlap ``m = xi . s / N`` between ±1 states and ±1 patterns (1 means identical).
-
-    Args:
-        s: states, shape (N,) or (n, N).
-        patterns: patterns, shape (N,) or (n, N). With two batches of the same
-            length the overlaps are taken row by row.
-
-    Returns:
-        A float, or an array of shape (n,).
-    """
-    s = check_array(s, "s", ndim=(1, 2), values="pm1", dtype="float64")
-    patterns = check_array(patterns, "patterns", ndim=(1, 2), values="pm1", dtype="float64")
-    if s.shape[-1] != patterns.shape[-1]:
-        raise ValueError(
-            f"patterns must have the same number of units as s ({s.shape[-1]}); "
-            f"got shape {tuple(patterns.shape)}"
-        )
-    if s.ndim == 2 and patterns.ndim == 2 and s.shape[0] != patterns.shape[0]:
-        raise ValueError(
-            f"patterns must have as many rows as s ({s.shape[0]}); got {patterns.shape[0]}"
-        )
-    m = (s * patterns).sum(axis=-1) / s.shape[-1]
-    return float(m) if m.ndim == 0 else m
-
-
 def corrupt(patterns: Any, rng: Any, flip_fraction: float) -> Any:
     """Copies of ±1 ``patterns`` with exactly ``round(flip_fraction * N)`` random bits flipped each.
 
@@ -254,14 +216,6 @@ def corrupt(patterns: Any, rng: Any, flip_fraction: float) -> Any:
 
 
 # ----------------------------------------------------------------------------- dynamics
-def _threshold(h: Any, old: Any, units: str) -> Any:
-    """The deterministic update: agree with the sign of the input; keep the state on a tie."""
-    xp = B.xp()
-    on = 1.0
-    off = -1.0 if units == "pm1" else 0.0
-    return xp.where(h > 0, on, xp.where(h < 0, off, old)).astype(old.dtype)
-
-
 def settle(
     W: Any,
     s: Any,
@@ -278,7 +232,8 @@ def settle(
 
     Each sweep visits every unit once, in a fresh random order shared by all the
     states of a batch. A unit takes the sign of its total input ``h_i = sum_j
-    W_ij s_j + b_i`` and keeps its state on a tie. With ``block_size=1`` this is
+    W_ij s_j + b_i`` and keeps its state on a tie (an input within
+    :func:`~hinton_utils.core.binary.tie_tolerance` of zero). With ``block_size=1`` this is
     Hopfield's asynchronous rule, which can never raise the energy. Larger blocks
     update ``block_size`` units simultaneously: much faster for big nets and
     nearly asynchronous when the block is small compared with N, but no longer
@@ -314,27 +269,24 @@ def settle(
     gen = B.as_generator(rng, "rng")
     xp = B.xp()
     S = xp.atleast_2d(s).copy()
-
-    def _energy(state: Any) -> Any:
-        return -0.5 * ((state @ W) * state).sum(axis=1) - state @ b
-
+    tol = binary.tie_tolerance(W, b)
     states, energies = [], []
     if record:
         states.append(S.copy())
-        energies.append(_energy(S))
+        energies.append(binary.energy(W, b, S))
     for _ in range(n_sweeps):
         order = xp.argsort(gen.random(N))
         changed = False
         for start in range(0, N, block_size):
             idx = order[start : start + block_size]
             h = S @ W[:, idx] + b[idx]
-            new = _threshold(h, S[:, idx], units)
+            new = binary.threshold(h, S[:, idx], tol[idx], units=units)
             if bool((new != S[:, idx]).any()):
                 changed = True
                 S[:, idx] = new
             if record:
                 states.append(S.copy())
-                energies.append(_energy(S))
+                energies.append(binary.energy(W, b, S))
         if not changed:
             break
     final = S[0] if s.ndim == 1 else S
@@ -347,24 +299,28 @@ def settle(
     return final, st, en
 
 
-def synchronous_run(W: Any, s: Any, *, n_steps: int = 10, b: Any = None, units: str = "pm1") -> Any:
-    """Update *all* units at once, ``n_steps`` times, and return the whole trajectory.
+def synchronous_run(
+    W: Any, s: Any, *, n_sweeps: int = 10, b: Any = None, units: str = "pm1"
+) -> Any:
+    """Update *all* units at once, ``n_sweeps`` times, and return the whole trajectory.
 
     Synchronous updates are not guaranteed to descend the energy: they can fall
-    into 2-cycles, flipping between two states for ever.
+    into 2-cycles, flipping between two states for ever. Ties keep their state,
+    as in :func:`settle`.
 
     Returns:
-        An array of shape (n_steps + 1, *s.shape): the start and every step.
+        An array of shape (n_sweeps + 1, *s.shape): the start and every sweep.
     """
     units = check_choice(units, "units", UNITS)
     W = _check_weights(W)
     s = _check_states(s, W.shape[0], units, dtype="float64")
     b = _check_bias(b, W.shape[0], "float64")
-    n_steps = check_int(n_steps, "n_steps", low=1)
+    n_sweeps = check_int(n_sweeps, "n_sweeps", low=1)
     xp = B.xp()
+    tol = binary.tie_tolerance(W, b)
     traj = [s.copy()]
-    for _ in range(n_steps):
-        traj.append(_threshold(traj[-1] @ W + b, traj[-1], units))
+    for _ in range(n_sweeps):
+        traj.append(binary.threshold(traj[-1] @ W + b, traj[-1], tol, units=units))
     return xp.stack(traj)
 
 
@@ -372,9 +328,10 @@ def synchronous_run(W: Any, s: Any, *, n_steps: int = 10, b: Any = None, units: 
 def one_step_error_rate(patterns: Any, W: Any = None) -> float:
     """Fraction of stored bits that one update would flip, starting exactly at each pattern.
 
-    A bit is unstable when its total input has the wrong sign (a zero input counts
-    as stable, since the unit keeps its state). With ``W`` omitted the Hebbian
-    weights of ``patterns`` are used.
+    A bit is unstable when its total input has the wrong sign (a zero input, within
+    :func:`~hinton_utils.core.binary.tie_tolerance`, counts as stable, since the
+    unit keeps its state). With ``W`` omitted the Hebbian weights of ``patterns``
+    are used.
     """
     X = check_array(patterns, "patterns", ndim=2, values="pm1")
     dtype = "float32" if X.dtype == B.xp().float32 else "float64"
@@ -383,7 +340,7 @@ def one_step_error_rate(patterns: Any, W: Any = None) -> float:
     if W.shape[0] != X.shape[1]:
         raise ValueError(f"W must be ({X.shape[1]}, {X.shape[1]}) to match patterns; got {W.shape}")
     H = X @ W
-    return float(((X * H) < 0).mean())
+    return float(((X * H) < -binary.tie_tolerance(W)).mean())
 
 
 def theoretical_error_rate(alpha: Any) -> Any:
@@ -394,13 +351,13 @@ def theoretical_error_rate(alpha: Any) -> Any:
     ``Phi(-1/sqrt(alpha))``, ``Phi`` the standard normal CDF.
 
     Args:
-        alpha: the load P/N (> 0), a number or a 1-D array.
+        alpha: the load P/N (> 0), a number (a Python or NumPy scalar) or a 1-D array.
 
     Returns:
         A float, or an array with the shape of ``alpha``.
     """
     xp = B.xp()
-    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+    if isinstance(alpha, numbers.Real):
         a = check_real(alpha, "alpha", low=0.0, low_open=True)
         return 0.5 * math.erfc(1.0 / math.sqrt(2.0 * a))
     a = check_array(alpha, "alpha", ndim=1, dtype="float64")
@@ -457,7 +414,7 @@ def capacity_curve(
         out["n_patterns"].append(P)
         out["error_rate"].append(one_step_error_rate(X, W))
         final = settle(W, X, gen, n_sweeps=n_sweeps, block_size=block_size, dtype="float32")
-        m = (final * X).sum(axis=1) / n_units
+        m = overlap(final, X)
         out["retrieved"].append(float((m >= threshold).mean()))
         out["overlap"].append(float(m.mean()))
     result = {k: xp.asarray(v, dtype=xp.float64) for k, v in out.items()}

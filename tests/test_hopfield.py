@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import hopfield as H
+from hinton_utils.core import binary
+from hinton_utils.hebb import overlap
 
 
 def random_symmetric(n: int, seed: int) -> np.ndarray:
@@ -30,7 +32,7 @@ def test_energy_matches_pairwise_sum_both_conventions():
     W = random_symmetric(6, 1)
     b = np.random.default_rng(2).standard_normal(6)
     for units in ("pm1", "binary"):
-        S = H.enumerate_states(6, units=units)
+        S = binary.all_states(6, units=units)
         E = H.energy(W, S, b, units=units)
         for k in (0, 17, 63):
             s = S[k]
@@ -63,18 +65,10 @@ def test_flip_energy_changes_match_recomputed_energies():
             assert dE[i] == pytest.approx(direct, abs=1e-12)
 
 
-def test_enumerate_states_is_every_state_once():
-    S = H.enumerate_states(4)
-    assert len({tuple(r) for r in S}) == 16
-    assert set(np.unique(S)) == {0.0, 1.0}
-    np.testing.assert_array_equal(S[5], [0, 1, 0, 1])
-    assert set(np.unique(H.enumerate_states(3, units="pm1"))) == {-1.0, 1.0}
-
-
 def test_goodness_example_has_minima_with_goodness_4_and_5():
     W, names = H.goodness_example()
     assert W[names.index("a"), names.index("b")] == -5
-    S = H.enumerate_states(5)
+    S = binary.all_states(5)
     g = H.goodness(W, S)
     minima = S[H.is_local_minimum(W, S, units="binary")]
     found = {
@@ -87,7 +81,7 @@ def test_goodness_example_has_minima_with_goodness_4_and_5():
 
 def test_local_minimum_definition_by_brute_force():
     W = random_symmetric(6, 9)
-    S = H.enumerate_states(6, units="pm1")
+    S = binary.all_states(6, units="pm1")
     E = H.energy(W, S)
     flags = H.is_local_minimum(W, S)
     for k, s in enumerate(S):
@@ -136,7 +130,7 @@ def test_settle_reaches_fixed_point_and_fixed_points_stay_put():
 
 def test_synchronous_updates_fall_into_a_two_cycle():
     W = np.array([[0.0, 1.0], [1.0, 0.0]])
-    traj = H.synchronous_run(W, np.array([1.0, -1.0]), n_steps=4)
+    traj = H.synchronous_run(W, np.array([1.0, -1.0]), n_sweeps=4)
     np.testing.assert_array_equal(traj[1], [-1.0, 1.0])
     np.testing.assert_array_equal(traj[2], traj[0])
     # while asynchronous updates settle into a fixed point
@@ -144,11 +138,43 @@ def test_synchronous_updates_fall_into_a_two_cycle():
     assert final[0] == final[1]
 
 
+# The issue's example: W = XᵀX/N rounds the exact ties of pattern 0 to about ±1e-17.
+TIE_X = np.array([[-1.0, 1, -1, -1, -1], [-1, -1, -1, 1, 1], [1, 1, 1, -1, -1]])
+
+
+def test_rounded_ties_keep_their_state_everywhere():
+    W = H.hebbian_weights(TIE_X)
+    h = TIE_X[0] @ W
+    tied = np.abs(h) < 1e-15
+    assert tied.any() and np.any(h[tied] != 0)  # ties exist, and rounding gave them a sign
+    assert H.is_local_minimum(W, TIE_X[0])
+    for seed in range(20):  # every visiting order
+        np.testing.assert_array_equal(H.settle(W, TIE_X[0], seed, n_sweeps=5), TIE_X[0])
+        np.testing.assert_array_equal(
+            H.settle(W, TIE_X[0], seed, n_sweeps=5, block_size=2), TIE_X[0]
+        )
+    np.testing.assert_array_equal(H.synchronous_run(W, TIE_X[0], n_sweeps=3)[-1], TIE_X[0])
+    assert H.one_step_error_rate(TIE_X[:1], W) == 0.0
+    # the three functions agree on every pattern: stable bits are exactly the local minima
+    flags = H.is_local_minimum(W, TIE_X)
+    for x, flag in zip(TIE_X, flags, strict=True):
+        assert (H.one_step_error_rate(x[None], W) == 0.0) == flag
+        assert np.array_equal(H.settle(W, x, 0, n_sweeps=1), x) == flag
+
+
+def test_a_real_input_just_above_the_tolerance_still_flips():
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    b = np.array([-1.0 + 1e-3, 5.0])
+    # unit 0's input is 1e-3, far above its tie tolerance (1e-6 of 2): it turns on
+    np.testing.assert_array_equal(H.settle(W, [-1.0, 1.0], 0, b=b, n_sweeps=1), [1.0, 1.0])
+    assert not H.is_local_minimum(W, [-1.0, 1.0], b)
+
+
 def test_synchronous_runs_end_in_fixed_points_or_two_cycles():
     # Goles' theorem: with symmetric W, synchronous dynamics have period 1 or 2.
     rng = np.random.default_rng(7)
     W = random_symmetric(30, 8)
-    traj = H.synchronous_run(W, pm1(rng, (20, 30)), n_steps=200)
+    traj = H.synchronous_run(W, pm1(rng, (20, 30)), n_sweeps=200)
     np.testing.assert_array_equal(traj[-1], traj[-3])
 
 
@@ -171,9 +197,9 @@ def test_few_random_patterns_are_fixed_points_and_recalled_from_noise():
     assert np.all(H.is_local_minimum(W, X))
     assert np.all(H.is_local_minimum(W, -X))  # the negatives are stored too
     cues = H.corrupt(X, 13, 0.2)
-    np.testing.assert_allclose(H.overlap(cues, X), 0.6)
+    np.testing.assert_allclose(overlap(cues, X), 0.6)
     final = H.settle(W, cues, 14, n_sweeps=10)
-    np.testing.assert_allclose(H.overlap(final, X), 1.0)
+    np.testing.assert_allclose(overlap(final, X), 1.0)
 
 
 def test_corrupt_flips_exactly_k_bits():
@@ -187,13 +213,18 @@ def test_corrupt_flips_exactly_k_bits():
 
 def test_overlap_of_pattern_with_itself_and_negative():
     x = pm1(np.random.default_rng(3), 40)
-    assert H.overlap(x, x) == 1.0
-    assert H.overlap(x, -x) == -1.0
+    assert overlap(x, x) == 1.0
+    assert overlap(x, -x) == -1.0
 
 
 # ----------------------------------------------------------------------------- capacity
 def test_theoretical_error_rate_is_normal_tail():
     assert H.theoretical_error_rate(0.138) == pytest.approx(0.0036, abs=1e-4)
+    # a NumPy scalar is a scalar
+    for alpha in (np.float32(0.1), np.float64(0.1), np.int64(1)):
+        got = H.theoretical_error_rate(alpha)
+        assert isinstance(got, float)
+        assert got == pytest.approx(H.theoretical_error_rate(float(alpha)), rel=1e-6)
     assert H.theoretical_error_rate(1.0) == pytest.approx(0.5 * math.erfc(1 / math.sqrt(2)))
     arr = H.theoretical_error_rate(np.array([0.05, 0.1, 0.2]))
     assert np.all(np.diff(arr) > 0)
@@ -247,13 +278,6 @@ def test_flip_and_minimum_reject_bad_input():
         H.is_local_minimum(np.ones((2, 3)), [1, 1])
 
 
-def test_enumerate_states_rejects_bad_input():
-    with pytest.raises(ValueError, match="n_units"):
-        H.enumerate_states(0)
-    with pytest.raises(ValueError, match="n_units"):
-        H.enumerate_states(40)
-
-
 def test_hebbian_weights_rejects_bad_input():
     with pytest.raises(ValueError, match="patterns"):
         H.hebbian_weights([[0, 1], [1, 1]])
@@ -263,9 +287,7 @@ def test_hebbian_weights_rejects_bad_input():
         H.hebbian_weights([[1, -1]], dtype="int8")
 
 
-def test_overlap_and_corrupt_reject_bad_input():
-    with pytest.raises(ValueError, match="patterns"):
-        H.overlap([1, -1], [1, -1, 1])
+def test_corrupt_rejects_bad_input():
     with pytest.raises(ValueError, match="flip_fraction"):
         H.corrupt([1, -1], 0, 1.5)
     with pytest.raises(TypeError, match="rng"):
@@ -279,8 +301,8 @@ def test_settle_and_synchronous_reject_bad_input():
         H.settle(W_OK, [1, 1], 0, block_size=3)
     with pytest.raises(TypeError, match="rng"):
         H.settle(W_OK, [1, 1], None)
-    with pytest.raises(ValueError, match="n_steps"):
-        H.synchronous_run(W_OK, [1, 1], n_steps=0)
+    with pytest.raises(ValueError, match="n_sweeps"):
+        H.synchronous_run(W_OK, [1, 1], n_sweeps=0)
 
 
 def test_capacity_functions_reject_bad_input():
@@ -294,3 +316,20 @@ def test_capacity_functions_reject_bad_input():
         H.capacity_curve(100, [0.1, 0.0], 0)
     with pytest.raises(ValueError, match="threshold"):
         H.capacity_curve(100, [0.1], 0, threshold=2.0)
+    with pytest.raises(TypeError, match="alpha"):
+        H.theoretical_error_rate(True)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: H.corrupt([1.0, -1.0], rng, 0.5),
+        lambda rng: H.settle(W_OK, [1.0, 1.0], rng),
+        lambda rng: H.capacity_curve(20, [0.1], rng),
+    ],
+)
+def test_a_negative_seed_is_refused_by_name(call):
+    with pytest.raises(ValueError, match="rng must be a seed >= 0"):
+        call(-1)
+    with pytest.raises(TypeError, match="rng must be an int seed or a random Generator"):
+        call(np.random.RandomState(0))
