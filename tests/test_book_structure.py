@@ -72,8 +72,9 @@ def test_notebook_is_named_listed_and_titled(path):
 def test_notebook_has_exercises_solutions_and_a_hidden_assert_cell(path):
     cells = _load(path)["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    exercises = re.findall(r"```\{exercise\}\n:label: (\S+)", text)
-    solutions = re.findall(r"```\{solution-start\} (\S+)", text)
+    # Directives may be backtick or colon fences (colon fences read as text outside the site).
+    exercises = re.findall(r"(?:```|:::)\{exercise\}\n:label: (\S+)", text)
+    solutions = re.findall(r"(?:```|:::)\{solution-start\} (\S+)", text)
     assert exercises, "every chapter ends with exercises"
     assert sorted(exercises) == sorted(solutions), "every exercise has a solution"
     assert text.count("{solution-start}") == text.count("{solution-end}")
