@@ -19,14 +19,17 @@ Two ways to get the two correlations live here:
 * exactly, by enumerating every state (tiny networks, float64), in
   :func:`exact_statistics`, :func:`exact_gradient`, :func:`log_likelihood` and
   :func:`train_exact`;
-* by sampling, as in 1985: Gibbs sweeps over many chains at once
-  (:func:`gibbs_sweep`), simulated annealing (:func:`anneal`) and the whole 1985
-  learning procedure with noisy clamping and fixed-size weight steps
-  (:func:`train_1985`).
+* by sampling, as in 1985: annealed Gibbs sweeps over many chains and many
+  networks at once (:func:`sampled_statistics`) and the whole 1985 learning
+  procedure with noisy clamping and fixed-size weight steps (:func:`train_1985`).
 
-Most functions accept a single network (``W`` of shape ``(n, n)``) or a stack of
-``R`` independent networks (``(R, n, n)``), so that many random seeds train at
-once. Units are ``"binary"`` (0/1, as in 1985) or ``"pm1"`` (-1/+1).
+The sampler is chapter 04's Gibbs sweep,
+:func:`hinton_utils.core.binary.gibbs_sweep` (which also runs stacks of
+networks and -1/+1 units), and the list of every state is
+:func:`hinton_utils.core.binary.all_states`. Most functions accept a single
+network (``W`` of shape ``(n, n)``) or a stack of ``R`` independent networks
+(``(R, n, n)``), so that many random seeds train at once. Units are
+``"binary"`` (0/1, as in 1985) or ``"pm1"`` (-1/+1).
 """
 
 from __future__ import annotations
@@ -35,29 +38,25 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import stochastic
 from .core import backend as B
-from .core.special import logsumexp, sigmoid
+from .core import binary
+from .core.special import bernoulli, logsumexp
 from .core.validation import check_array, check_choice, check_int, check_real
+from .stochastic import schedule_temperatures
 
 __all__ = [
     "ANNEALING_SCHEDULE_1985",
-    "all_states",
-    "anneal",
     "chain_mask",
     "encoder_codes",
     "encoder_mask",
     "exact_gradient",
     "exact_statistics",
-    "gibbs_sweep",
     "log_likelihood",
     "sampled_statistics",
     "train_1985",
     "train_exact",
     "visible_distribution",
 ]
-
-UNITS = ("binary", "pm1")
 
 #: Ackley, Hinton & Sejnowski (1985): 2 time units at T=20, 2 at 15, 2 at 12, 4 at 10.
 ANNEALING_SCHEDULE_1985: tuple[tuple[int, float], ...] = (
@@ -66,9 +65,6 @@ ANNEALING_SCHEDULE_1985: tuple[tuple[int, float], ...] = (
     (2, 12.0),
     (4, 10.0),
 )
-
-_MAX_ENUMERATED_UNITS = 20
-
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -91,16 +87,14 @@ def _one_blas_thread() -> Iterator[None]:
 
 
 def _check_units(units: Any) -> str:
-    return check_choice(units, "units", UNITS)
+    return check_choice(units, "units", binary.UNITS)
 
 
 def _check_model(W: Any, b: Any) -> tuple[Any, Any, bool]:
     """Validate ``W``/``b``; return them batched (R, n, n), (R, n) and whether input was single."""
     xp = B.xp()
-    W = check_array(W, "W", ndim=(2, 3), dtype="float64")
+    W = binary.check_symmetric(W, ndim=(2, 3))
     n = W.shape[-1]
-    if W.shape[-2] != n:
-        raise ValueError(f"W must be square in its last two axes; got shape {tuple(W.shape)}")
     single = W.ndim == 2
     Wb = W[None] if single else W
     b = check_array(b, "b", ndim=(1, 2), dtype="float64")
@@ -114,44 +108,12 @@ def _check_model(W: Any, b: Any) -> tuple[Any, Any, bool]:
             f"b must have shape ({n},) or (R, {n}) matching W {tuple(W.shape)}; "
             f"got {tuple(b.shape)}"
         )
-    if not bool(xp.allclose(Wb, xp.swapaxes(Wb, -1, -2), atol=1e-12)):
-        raise ValueError("W must be symmetric (W[i, j] == W[j, i])")
-    if not bool((xp.abs(xp.diagonal(Wb, axis1=-2, axis2=-1)) < 1e-12).all()):
-        raise ValueError("W must have a zero diagonal (no self-connections)")
     if bb.shape[0] != Wb.shape[0]:
         bb = xp.broadcast_to(bb, (Wb.shape[0], n))
     return Wb, bb, single
 
 
-def _energy_batched(W: Any, b: Any, S: Any) -> Any:
-    """E for W (R, n, n), b (R, n), S (..., n) shared -> (R, ...)."""
-    shape = S.shape[:-1]
-    flat = S.reshape(-1, S.shape[-1])
-    quad = ((flat @ W) * flat).sum(axis=-1)  # (R, s)
-    lin = b @ flat.T  # (R, s)
-    return (-0.5 * quad - lin).reshape((W.shape[0],) + shape)
-
-
 # ----------------------------------------------------------------------------- structure
-
-
-def all_states(n: int, units: str = "binary") -> Any:
-    """Every joint state of ``n`` units, one per row, in binary counting order.
-
-    For 0/1 units this is :func:`hinton_utils.stochastic.enumerate_states`.
-
-    Args:
-        n: number of units (1 to 20).
-        units: ``"binary"`` for 0/1 states or ``"pm1"`` for -1/+1.
-
-    Returns:
-        A float64 array of shape ``(2**n, n)``; row ``k`` is ``k`` written in binary
-        (most significant unit first), mapped to -1/+1 when ``units="pm1"``.
-    """
-    n = check_int(n, "n", low=1, high=_MAX_ENUMERATED_UNITS)
-    units = _check_units(units)
-    bits = stochastic.enumerate_states(n)
-    return bits if units == "binary" else 2.0 * bits - 1.0
 
 
 def encoder_mask(n_group: int, n_hidden: int) -> Any:
@@ -209,9 +171,15 @@ def _check_data(data: Any, n: int, units: str) -> Any:
     )
     if data.shape[1] > n:
         raise ValueError(f"data has {data.shape[1]} columns but the model has only {n} units")
-    if n > _MAX_ENUMERATED_UNITS:
-        raise ValueError(f"exact enumeration needs at most {_MAX_ENUMERATED_UNITS} units; got {n}")
+    _check_enumerable(n)
     return data
+
+
+def _check_enumerable(n: int) -> None:
+    if n > binary.MAX_ENUMERATED_UNITS:
+        raise ValueError(
+            f"exact enumeration needs at most {binary.MAX_ENUMERATED_UNITS} units; got {n}"
+        )
 
 
 def _features(S: Any) -> Any:
@@ -246,10 +214,10 @@ def _exact_features(n: int, data: Any, units: str) -> tuple[Any, Any]:
     """Feature matrices for every free state (2^n, P) and every clamped completion (K 2^nh, P)."""
     xp = B.xp()
     K, nv = data.shape
-    S = all_states(n, units)
+    S = binary.all_states(n, units=units)
     nh = n - nv
     if nh > 0:
-        H = all_states(nh, units)
+        H = binary.all_states(nh, units=units)
         SC = xp.concatenate(
             [
                 xp.broadcast_to(data[:, None, :], (K, H.shape[0], nv)),
@@ -316,7 +284,7 @@ def exact_statistics(W: Any, b: Any, data: Any, *, T: float = 1.0, units: str = 
         the data), ``m_clamped`` (``<s>``), ``C_free`` and ``m_free`` (free-running
         equilibrium), ``log_likelihood`` (mean ``log p(v)`` over the data),
         ``log_Z`` and ``p_states`` (the probability of each row of
-        :func:`all_states`).
+        :func:`hinton_utils.core.binary.all_states`).
     """
     units = _check_units(units)
     Wb, bb, single = _check_model(W, b)
@@ -356,16 +324,18 @@ def exact_gradient(
 def visible_distribution(
     W: Any, b: Any, n_visible: int, *, T: float = 1.0, units: str = "binary"
 ) -> Any:
-    """``p(v)`` for every visible vector (rows of ``all_states(n_visible)``), hidden summed out."""
+    """``p(v)`` for every visible vector (rows of ``core.binary.all_states(n_visible)``).
+
+    The hidden units are summed out.
+    """
     xp = B.xp()
     units = _check_units(units)
     Wb, bb, single = _check_model(W, b)
     n = Wb.shape[-1]
     nv = check_int(n_visible, "n_visible", low=1, high=n)
     T = check_real(T, "T", low=0.0, low_open=True)
-    if n > _MAX_ENUMERATED_UNITS:
-        raise ValueError(f"exact enumeration needs at most {_MAX_ENUMERATED_UNITS} units; got {n}")
-    p = _exact(Wb, bb, all_states(nv, units)[:1], T, units)["p_states"]  # (R, 2^n)
+    _check_enumerable(n)
+    p = _exact(Wb, bb, binary.all_states(nv, units=units)[:1], T, units)["p_states"]  # (R, 2^n)
     # States are in binary counting order: visible units are the most significant bits.
     pv = p.reshape(p.shape[0], 2**nv, 2 ** (n - nv)).sum(axis=2)
     return pv[0] if single else xp.asarray(pv)
@@ -385,8 +355,8 @@ def train_exact(
     mask: Any,
     rng: Any,
     *,
-    n_steps: int = 1000,
-    lr: float = 0.5,
+    n_epochs: int = 1000,
+    learning_rate: float = 0.5,
     T: float = 1.0,
     units: str = "binary",
     init_scale: float = 0.1,
@@ -397,7 +367,8 @@ def train_exact(
 ) -> dict:
     """Gradient ascent on the exact log-likelihood, for ``n_runs`` networks at once.
 
-    Each step moves every allowed weight by ``lr * (<s_i s_j>_clamped - <s_i s_j>_free) / T``.
+    Each epoch (one full-batch step) moves every allowed weight by
+    ``learning_rate * (<s_i s_j>_clamped - <s_i s_j>_free) / T``.
     With ``hebb_only=True`` the free ("sleep") term is dropped: pure Hebbian
     learning from the data, the "sleep deprivation" ablation.
 
@@ -405,8 +376,8 @@ def train_exact(
         data: visible training vectors ``(K, n_visible)``.
         mask: ``(n, n)`` symmetric 0/1 connectivity (e.g. :func:`encoder_mask`).
         rng: int seed or Generator, for the small random initial weights.
-        n_steps: gradient steps.
-        lr: learning rate.
+        n_epochs: the length of training: full-batch gradient steps.
+        learning_rate: the step size.
         T: temperature.
         units: ``"binary"`` or ``"pm1"``.
         init_scale: standard deviation of the initial weights (random, so that
@@ -414,11 +385,12 @@ def train_exact(
         n_runs: independent networks trained side by side.
         hebb_only: drop the negative phase.
         learn_biases: also learn the biases (else they stay 0).
-        record_every: record the log-likelihood every this many steps.
+        record_every: record the log-likelihood every this many epochs.
 
     Returns:
-        dict with ``W`` ``(n_runs, n, n)``, ``b`` ``(n_runs, n)``, ``steps`` and
-        ``log_likelihood`` ``(n_records, n_runs)`` (mean ``log p(v)`` per step recorded).
+        dict with ``W`` ``(n_runs, n, n)``, ``b`` ``(n_runs, n)``, ``epochs`` (the
+        epochs recorded) and ``log_likelihood`` ``(n_records, n_runs)`` (mean
+        ``log p(v)`` at each recorded epoch).
     """
     xp = B.xp()
     units = _check_units(units)
@@ -430,8 +402,8 @@ def train_exact(
     M = _check_mask(M, n)
     data = _check_data(data, n, units)
     gen = B.as_generator(rng, "rng")
-    n_steps = check_int(n_steps, "n_steps", low=0)
-    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    n_epochs = check_int(n_epochs, "n_epochs", low=0)
+    eta = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
     T = check_real(T, "T", low=0.0, low_open=True)
     init_scale = check_real(init_scale, "init_scale", low=0.0)
     n_runs = check_int(n_runs, "n_runs", low=1)
@@ -441,21 +413,21 @@ def train_exact(
     b = xp.zeros((n_runs, n))
     feats = _exact_features(n, data, units)
     offdiag = 1.0 - xp.eye(n)
-    steps, lls = [], []
-    for step in range(n_steps + 1):
+    epochs, lls = [], []
+    for epoch in range(n_epochs + 1):
         st = _exact(W, b, data, T, units, feats)
-        if step % record_every == 0 or step == n_steps:
-            steps.append(step)
+        if epoch % record_every == 0 or epoch == n_epochs:
+            epochs.append(epoch)
             lls.append(st["log_likelihood"])
-        if step == n_steps:
+        if epoch == n_epochs:
             break
         pos_W, pos_b = st["C_clamped"], st["m_clamped"]
         neg_W = 0.0 if hebb_only else st["C_free"]
         neg_b = 0.0 if hebb_only else st["m_free"]
-        W = W + lr / T * (pos_W - neg_W) * offdiag * M
+        W = W + eta / T * (pos_W - neg_W) * offdiag * M
         if learn_biases:
-            b = b + lr / T * (pos_b - neg_b)
-    return {"W": W, "b": b, "steps": steps, "log_likelihood": xp.stack(lls)}
+            b = b + eta / T * (pos_b - neg_b)
+    return {"W": W, "b": b, "epochs": epochs, "log_likelihood": xp.stack(lls)}
 
 
 def encoder_codes(W: Any, b: Any, n_group: int, *, T: float = 1.0) -> Any:
@@ -475,9 +447,9 @@ def encoder_codes(W: Any, b: Any, n_group: int, *, T: float = 1.0) -> Any:
     v = check_int(n_group, "n_group", low=1, high=(n - 1) // 2)
     T = check_real(T, "T", low=0.0, low_open=True)
     h = n - 2 * v
-    if v + h > _MAX_ENUMERATED_UNITS:
+    if v + h > binary.MAX_ENUMERATED_UNITS:
         raise ValueError("too many units to enumerate V2 and H")
-    rest = all_states(v + h)  # V2 then H
+    rest = binary.all_states(v + h)  # V2 then H
     V1 = xp.eye(v)
     S = xp.concatenate(
         [
@@ -486,7 +458,7 @@ def encoder_codes(W: Any, b: Any, n_group: int, *, T: float = 1.0) -> Any:
         ],
         axis=2,
     )
-    neg = -_energy_batched(Wb, bb, S) / T  # (R, v, 2^(v+h))
+    neg = -binary.energy(Wb, bb, S.reshape(-1, n)).reshape(-1, v, rest.shape[0]) / T
     p = xp.exp(neg - neg.max(axis=2, keepdims=True))
     ph = p.reshape(p.shape[0], v, 2**v, 2**h).sum(axis=2)  # (R, v, 2^h)
     codes = ph.argmax(axis=2)
@@ -494,156 +466,6 @@ def encoder_codes(W: Any, b: Any, n_group: int, *, T: float = 1.0) -> Any:
 
 
 # ----------------------------------------------------------------------------- sampling
-
-
-def _sweep(W: Any, b: Any, S: Any, gen: Any, T: float, free_idx: Any) -> Any:
-    """One sweep, in place. W (R, n, n), b (R, n), S (R, C, n); free units in a random order."""
-    xp = B.xp()
-    keys = gen.random(len(free_idx))
-    order = free_idx[xp.argsort(keys)]
-    R, C, _ = S.shape
-    for i in B.asnumpy(order).tolist():
-        field = xp.einsum("rcn,rn->rc", S, W[:, :, i]) + b[:, i : i + 1]
-        on = gen.random((R, C)) < sigmoid(field / T)
-        S[:, :, i] = on
-    return S
-
-
-def _sweep_single(W: Any, b: Any, S: Any, gen: Any, T: float, free_idx: Any) -> Any:
-    """One sweep, in place, for one network: W (n, n), S (C, n); fields by mat-vec products."""
-    xp = B.xp()
-    keys = gen.random(len(free_idx))
-    order = free_idx[xp.argsort(keys)]
-    C = S.shape[0]
-    for i in B.asnumpy(order).tolist():
-        field = S @ W[:, i] + b[i]
-        S[:, i] = gen.random(C, dtype=S.dtype) < sigmoid(field / T)
-    return S
-
-
-def _to_pm1(S: Any) -> Any:
-    return 2.0 * S - 1.0
-
-
-def gibbs_sweep(
-    W: Any,
-    b: Any,
-    S: Any,
-    rng: Any,
-    *,
-    T: float = 1.0,
-    free: Any = None,
-    units: str = "binary",
-    n_sweeps: int = 1,
-) -> Any:
-    """Gibbs sweeps over many chains at once: every free unit is updated once per sweep.
-
-    Units are visited in a fresh random order each sweep (the same order in every
-    chain). Unit ``i`` turns on with probability ``sigmoid(field_i / T)`` for 0/1
-    units (``sigmoid(2 field_i / T)`` for -1/+1 units), where
-    ``field_i = sum_j W[i, j] s_j + b_i``; each update is one matrix-vector
-    product over all chains.
-
-    Args:
-        W: ``(n, n)`` symmetric weights (or a stack ``(R, n, n)``).
-        b: ``(n,)`` biases (or ``(R, n)``).
-        S: chain states ``(C, n)`` (or ``(R, C, n)``); float32 or float64, not modified.
-        rng: int seed or Generator.
-        T: temperature.
-        free: boolean ``(n,)``: which units are updated (the others stay clamped).
-            Default: all.
-        units: ``"binary"`` or ``"pm1"``.
-        n_sweeps: how many sweeps.
-
-    Returns:
-        The new states, same shape and dtype as ``S``.
-    """
-    units = _check_units(units)
-    Wb, bb, single = _check_model(W, b)
-    n = Wb.shape[-1]
-    S = check_array(
-        S, "S", ndim=2 if single else 3, values="binary" if units == "binary" else "pm1"
-    )
-    if S.shape[-1] != n or (not single and S.shape[0] != Wb.shape[0]):
-        raise ValueError(
-            f"S must have shape (C, {n}) (or (R, C, {n}) for a stack); got {tuple(S.shape)}"
-        )
-    if S.dtype.kind != "f":
-        S = S.astype("float64")
-    gen = B.as_generator(rng, "rng")
-    T = check_real(T, "T", low=0.0, low_open=True)
-    n_sweeps = check_int(n_sweeps, "n_sweeps", low=0)
-    free_idx = _free_indices(free, n)
-    if single and units == "binary" and S.dtype == "float64":
-        # The chapter-4 sampler, with a fresh random order each sweep.
-        for _ in range(n_sweeps):
-            S = stochastic.gibbs_sweep(Wb[0], bb[0], S, gen, T=T, free=free_idx, order="random")
-        return S
-    S = S.copy()
-    if units == "pm1":
-        # s in {-1,+1}: p(s_i=+1) = sigmoid(2 field / T). Work in 0/1 with transformed parameters.
-        # With s = 2x - 1 and x in {0,1}: 2 field / T = (4 W x + 2 (b - W 1))_i / T.
-        Wb, bb = 4.0 * Wb, 2.0 * (bb - Wb.sum(axis=-1))
-        S = (S + 1.0) / 2.0
-    dtype = S.dtype
-    if single:
-        W0, b0 = Wb[0].astype(dtype), bb[0].astype(dtype)
-        for _ in range(n_sweeps):
-            _sweep_single(W0, b0, S, gen, T, free_idx)
-    else:
-        Wc, bc = Wb.astype(dtype), bb.astype(dtype)
-        for _ in range(n_sweeps):
-            _sweep(Wc, bc, S, gen, T, free_idx)
-    return _to_pm1(S) if units == "pm1" else S
-
-
-def _free_indices(free: Any, n: int) -> Any:
-    xp = B.xp()
-    if free is None:
-        return xp.arange(n)
-    f = check_array(free, "free", ndim=1, shape=(n,))
-    if f.dtype.kind != "b":
-        if not bool(((f == 0) | (f == 1)).all()):
-            raise ValueError("free must be a boolean mask of length n")
-        f = f.astype(bool)
-    return xp.nonzero(f)[0]
-
-
-def anneal(
-    W: Any,
-    b: Any,
-    S: Any,
-    rng: Any,
-    *,
-    schedule: Any = ANNEALING_SCHEDULE_1985,
-    free: Any = None,
-) -> Any:
-    """Simulated annealing of many 0/1 chains: ``schedule`` is a list of ``(n_sweeps, T)`` pairs.
-
-    The 1985 schedule is :data:`ANNEALING_SCHEDULE_1985`: 2 sweeps at T=20,
-    2 at 15, 2 at 12 and 4 at 10 (the paper's "time unit" is one probe per
-    unclamped unit, which a sweep is on average).
-    """
-    sched = _check_schedule(schedule)
-    gen = B.as_generator(rng, "rng")
-    for n_sw, T in sched:
-        S = gibbs_sweep(W, b, S, gen, T=T, free=free, n_sweeps=n_sw)
-    return S
-
-
-def _check_schedule(schedule: Any) -> list[tuple[int, float]]:
-    try:
-        sched = [(int(k), float(t)) for k, t in schedule]
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"schedule must be a sequence of (n_sweeps, T) pairs; got {schedule!r}"
-        ) from err
-    if not sched:
-        raise ValueError("schedule must contain at least one (n_sweeps, T) pair")
-    for k, t in sched:
-        check_int(k, "schedule n_sweeps", low=0)
-        check_real(t, "schedule T", low=0.0, low_open=True)
-    return sched
 
 
 def _noisy(V: Any, gen: Any, p_off: float, p_on: float) -> Any:
@@ -654,16 +476,19 @@ def _noisy(V: Any, gen: Any, p_off: float, p_on: float) -> Any:
 def _stats_phase(
     W: Any, b: Any, S: Any, gen: Any, free_idx: Any, schedule: Any, n_stat: int, T_stat: float
 ) -> tuple[Any, Any]:
-    """Anneal stacked chains S (R, C, n), then average s s^T and s over n_stat sweeps at T_stat."""
+    """Anneal stacked chains S (R, C, n), then average s s^T and s over n_stat sweeps at T_stat.
+
+    ``schedule`` is one temperature per sweep. Units are visited in a fresh random
+    order each sweep, as in 1985.
+    """
     xp = B.xp()
-    for n_sw, T in schedule:
-        for _ in range(n_sw):
-            _sweep(W, b, S, gen, T, free_idx)
+    for T in schedule:
+        binary.gibbs_sweep_(S, W, b, gen, T, free_idx, "random")
     R, C, n = S.shape
     Cacc = xp.zeros((R, n, n))
     macc = xp.zeros((R, n))
     for _ in range(n_stat):
-        _sweep(W, b, S, gen, T_stat, free_idx)
+        binary.gibbs_sweep_(S, W, b, gen, T_stat, free_idx, "random")
         Cacc += xp.einsum("rcn,rcm->rnm", S, S)
         macc += S.sum(axis=1)
     return Cacc / (n_stat * C), macc / (n_stat * C)
@@ -700,7 +525,7 @@ def sampled_statistics(
         raise ValueError(f"data has {data.shape[1]} columns but the model has only {n} units")
     gen = B.as_generator(rng, "rng")
     n_repeats = check_int(n_repeats, "n_repeats", low=1)
-    sched = _check_schedule(schedule)
+    sched = schedule_temperatures(schedule)
     n_stat = check_int(n_stat_sweeps, "n_stat_sweeps", low=1)
     T_stat = check_real(T_stat, "T_stat", low=0.0, low_open=True)
     if not isinstance(noise, (tuple, list)) or len(noise) != 2:
@@ -718,9 +543,9 @@ def _sampled(Wb, bb, data, gen, n_repeats, sched, n_stat, T_stat, p_off, p_on) -
     C = K * n_repeats
     V = xp.broadcast_to(xp.concatenate([data] * n_repeats, axis=0), (R, C, nv))
     V = _noisy(V, gen, p_off, p_on)
-    S = xp.concatenate([V, (gen.random((R, C, n - nv)) < 0.5).astype("float64")], axis=2)
+    S = xp.concatenate([V, bernoulli(xp.full((R, C, n - nv), 0.5), gen)], axis=2)
     Cp, mp = _stats_phase(Wb, bb, S, gen, xp.arange(nv, n), sched, n_stat, T_stat)
-    S = (gen.random((R, C, n)) < 0.5).astype("float64")
+    S = bernoulli(xp.full((R, C, n), 0.5), gen)
     Cm, mm = _stats_phase(Wb, bb, S, gen, xp.arange(n), sched, n_stat, T_stat)
     return {"C_clamped": Cp, "m_clamped": mp, "C_free": Cm, "m_free": mm}
 
@@ -731,9 +556,9 @@ def train_1985(
     mask: Any,
     rng: Any,
     *,
-    n_cycles: int = 500,
+    n_epochs: int = 500,
     n_runs: int = 1,
-    step: float = 2.0,
+    learning_rate: float = 2.0,
     n_repeats: int = 2,
     schedule: Any = ANNEALING_SCHEDULE_1985,
     n_stat_sweeps: int = 10,
@@ -744,27 +569,27 @@ def train_1985(
 ) -> dict:
     """The learning procedure of Ackley, Hinton & Sejnowski (1985), for many runs at once.
 
-    Weights and thresholds start at 0. Each learning cycle estimates ``p_ij``
-    (clamped) and ``p'_ij`` (free) with :func:`sampled_statistics` and moves each
-    allowed weight (and each bias) by a fixed ``step`` in the direction
-    ``sign(p_ij - p'_ij)``.
+    Weights and thresholds start at 0. Each learning cycle (an epoch: one pass over
+    the data) estimates ``p_ij`` (clamped) and ``p'_ij`` (free) with
+    :func:`sampled_statistics` and moves each allowed weight (and each bias) by a
+    fixed step of size ``learning_rate`` in the direction ``sign(p_ij - p'_ij)``.
 
     Args:
         data: 0/1 training vectors ``(K, n_visible)``.
         mask: ``(n, n)`` connectivity (e.g. :func:`encoder_mask`).
         rng: int seed or Generator.
-        n_cycles: learning cycles.
+        n_epochs: the length of training: learning cycles.
         n_runs: independent networks trained side by side.
-        step: the fixed weight step.
+        learning_rate: the size of every weight step (2 in the paper).
         n_repeats, schedule, n_stat_sweeps, T_stat, noise: see :func:`sampled_statistics`.
         n_group: for an encoder (units V1, V2, H), the size of V1; then every
-            ``check_every`` cycles the exact codes (:func:`encoder_codes` at
+            ``check_every`` epochs the exact codes (:func:`encoder_codes` at
             ``T_stat``) are checked for being all distinct.
-        check_every: cycles between checks.
+        check_every: epochs between checks.
 
     Returns:
         dict with ``W``, ``b`` (stacks over runs) and, for an encoder,
-        ``check_cycles`` and ``distinct`` (bool ``(n_checks, n_runs)``).
+        ``check_epochs`` and ``distinct`` (bool ``(n_checks, n_runs)``).
     """
     data = check_array(data, "data", ndim=2, dtype="float64", values="binary")
     M = check_array(mask, "mask", ndim=2, dtype="float64")
@@ -773,11 +598,11 @@ def train_1985(
     if data.shape[1] > n:
         raise ValueError(f"data has {data.shape[1]} columns but the model has only {n} units")
     gen = B.as_generator(rng, "rng")
-    n_cycles = check_int(n_cycles, "n_cycles", low=0)
+    n_epochs = check_int(n_epochs, "n_epochs", low=0)
     n_runs = check_int(n_runs, "n_runs", low=1)
-    step = check_real(step, "step", low=0.0, low_open=True)
+    step = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
     n_repeats = check_int(n_repeats, "n_repeats", low=1)
-    sched = _check_schedule(schedule)
+    sched = schedule_temperatures(schedule)
     n_stat = check_int(n_stat_sweeps, "n_stat_sweeps", low=1)
     T_stat = check_real(T_stat, "T_stat", low=0.0, low_open=True)
     if not isinstance(noise, (tuple, list)) or len(noise) != 2:
@@ -791,19 +616,19 @@ def train_1985(
     W = xp.zeros((n_runs, n, n))
     b = xp.zeros((n_runs, n))
     checks, distinct = [], []
-    for cycle in range(n_cycles + 1):
-        if n_group is not None and (cycle % check_every == 0 or cycle == n_cycles):
+    for epoch in range(n_epochs + 1):
+        if n_group is not None and (epoch % check_every == 0 or epoch == n_epochs):
             codes = encoder_codes(W, b, n_group, T=T_stat)
             srt = xp.sort(codes, axis=1)
-            checks.append(cycle)
+            checks.append(epoch)
             distinct.append((srt[:, 1:] != srt[:, :-1]).all(axis=1))
-        if cycle == n_cycles:
+        if epoch == n_epochs:
             break
         st = _sampled(W, b, data, gen, n_repeats, sched, n_stat, T_stat, p_off, p_on)
         W = W + step * xp.sign(st["C_clamped"] - st["C_free"]) * M
         b = b + step * xp.sign(st["m_clamped"] - st["m_free"])
     out: dict[str, Any] = {"W": W, "b": b}
     if n_group is not None:
-        out["check_cycles"] = checks
+        out["check_epochs"] = checks
         out["distinct"] = xp.stack(distinct)
     return out

@@ -16,10 +16,15 @@ descent (:func:`greedy_descent`); lowering ``T`` slowly is simulated annealing
 
 Everything that samples works on many chains at once: a state batch ``S`` has
 shape ``(n_chains, n)``, one independent network per row, so a "million
-identical networks" experiment is one array. Exact answers for small networks
-(``n <= 20``) come from enumerating all ``2**n`` states; state ``k`` is ``k``
-written in binary with unit 0 as the most significant bit (:func:`state_index`
-inverts :func:`enumerate_states`).
+identical networks" experiment is one array. The sweep itself, the energy and
+the list of all states are the book's shared kernels in
+:mod:`hinton_utils.core.binary` (:func:`~hinton_utils.core.binary.gibbs_sweep`,
+:func:`~hinton_utils.core.binary.energy`,
+:func:`~hinton_utils.core.binary.all_states`); this module builds the chapter's
+experiments on them. Exact answers for small networks (up to
+:data:`~hinton_utils.core.binary.MAX_ENUMERATED_UNITS` units) come from
+enumerating all ``2**n`` states; state ``k`` is ``k`` written in binary with
+unit 0 as the most significant bit.
 
 The module also builds the two networks of the chapter: a Necker-cube
 constraint network with exactly two global minima (:func:`necker_network`) and
@@ -33,21 +38,18 @@ from collections.abc import Callable
 from typing import Any
 
 from .core import backend as B
-from .core.special import sigmoid
+from .core import binary
+from .core.special import bernoulli, logsumexp, sigmoid
 from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
-    "MAX_ENUMERATED_UNITS",
     "NECKER_EDGES",
     "all_energies",
     "anneal",
     "boltzmann_distribution",
     "empirical_distribution",
-    "energy",
-    "enumerate_states",
     "expected_tv_floor",
     "geometric_schedule",
-    "gibbs_sweep",
     "greedy_descent",
     "ground_states",
     "log_partition",
@@ -58,15 +60,12 @@ __all__ = [
     "percept_reversals",
     "sample",
     "sample_from_distribution",
+    "schedule_temperatures",
     "spin_glass",
-    "state_index",
     "stochastic_unit",
     "total_variation",
     "transition_matrix",
 ]
-
-#: Largest network whose states are enumerated (2**20 = 1,048,576 states).
-MAX_ENUMERATED_UNITS = 20
 
 #: The 12 edges of a cube whose 8 vertices are numbered by their (x, y, z) bits
 #: (vertex v has x = v >> 2 & 1, y = v >> 1 & 1, z = v & 1): an edge joins
@@ -83,17 +82,8 @@ _CHUNK_BITS = 14  # enumerate energies 2**14 states at a time
 
 def _check_model(W: Any, b: Any) -> tuple[Any, Any]:
     """A square, symmetric, zero-diagonal ``W`` (float64) and a matching bias ``b``."""
-    xp = B.xp()
-    W = check_array(W, "W", ndim=2, dtype="float64")
-    n = W.shape[0]
-    if W.shape != (n, n):
-        raise ValueError(f"W must be square (n, n); got shape {tuple(W.shape)}")
-    scale = max(1.0, float(xp.abs(W).max()))
-    if not bool(xp.allclose(W, W.T, rtol=0.0, atol=1e-12 * scale)):
-        raise ValueError("W must be symmetric (W[i, j] == W[j, i])")
-    if not bool((xp.abs(xp.diagonal(W)) <= 1e-12 * scale).all()):
-        raise ValueError("W must have a zero diagonal (no self-connections)")
-    b = check_array(b, "b", ndim=1, shape=(n,), dtype="float64")
+    W = binary.check_symmetric(W)
+    b = check_array(b, "b", ndim=1, shape=(W.shape[0],), dtype="float64")
     return W, b
 
 
@@ -106,37 +96,8 @@ def _check_states(S: Any, n: int, name: str = "S") -> tuple[Any, bool]:
     return (S[None, :] if single else S), single
 
 
-def _check_T(T: Any, n_chains: int) -> Any:
-    """A positive temperature: a float, or one per chain as an array of shape ``(n_chains, 1)``."""
-    if isinstance(T, (int, float)) and not isinstance(T, bool):
-        return check_real(T, "T", low=0.0, low_open=True)
-    T = check_array(T, "T", ndim=1, shape=(n_chains,), dtype="float64")
-    if not bool((T > 0).all()):
-        raise ValueError("T must be > 0 for every chain")
-    return T[:, None]
-
-
-def _free_indices(free: Any, n: int) -> Any:
-    """The free units as an int index array, from ``None`` (all), a bool mask or indices."""
-    xp = B.xp()
-    if free is None:
-        return xp.arange(n)
-    arr = check_array(free, "free", ndim=1, min_size=0)
-    if arr.dtype.kind == "b":
-        if arr.shape != (n,):
-            raise ValueError(f"free as a bool mask must have shape ({n},); got {tuple(arr.shape)}")
-        return xp.flatnonzero(arr)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"free must be a bool mask or an int index array; got dtype {arr.dtype}")
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
-        raise ValueError(f"free indices must lie in [0, {n - 1}]")
-    if int(xp.unique(arr).size) != int(arr.size):
-        raise ValueError("free indices must not repeat")
-    return arr.astype("int64")
-
-
 def _check_enumerable(n: int, name: str = "n") -> int:
-    return check_int(n, name, low=1, high=MAX_ENUMERATED_UNITS)
+    return check_int(n, name, low=1, high=binary.MAX_ENUMERATED_UNITS)
 
 
 def _check_distribution(p: Any, name: str) -> Any:
@@ -178,94 +139,41 @@ def stochastic_unit(total_input: Any, rng: Any, T: float = 1.0) -> Any:
         float64 array of 0s and 1s, same shape as ``total_input``.
     """
     p = p_on(total_input, T)
-    gen = B.as_generator(rng, "rng")
-    return (gen.random(p.shape) < p).astype("float64")
+    return bernoulli(p, B.as_generator(rng, "rng"))
 
 
 # ----------------------------------------------------------------------------- energies
 
 
-def enumerate_states(n: int) -> Any:
-    """All ``2**n`` binary states of ``n`` units, float64, one per row.
-
-    Row ``k`` is ``k`` written in binary with unit 0 as the most significant bit,
-    so ``state_index(enumerate_states(n)) == arange(2**n)``.
-    """
-    xp = B.xp()
-    n = _check_enumerable(n)
-    k = xp.arange(2**n, dtype="int64")[:, None]
-    shifts = xp.arange(n - 1, -1, -1, dtype="int64")[None, :]
-    return ((k >> shifts) & 1).astype("float64")
-
-
-def state_index(S: Any) -> Any:
-    """The row of :func:`enumerate_states` that each 0/1 state in ``S`` occupies.
-
-    Args:
-        S: states of shape ``(n,)`` or ``(n_states, n)`` with ``n <= 20``.
-
-    Returns:
-        int64 indices of shape ``(n_states,)`` (a 0-d array for one state).
-    """
-    xp = B.xp()
-    S = check_array(S, "S", ndim=(1, 2), values="binary")
-    n = S.shape[-1]
-    _check_enumerable(n, "number of units in S")
-    weights = (2 ** xp.arange(n - 1, -1, -1, dtype="int64")).astype("int64")
-    return (S.astype("int64") * weights).sum(axis=-1)
-
-
-def energy(W: Any, b: Any, S: Any) -> Any:
-    """Energy ``E(s) = -1/2 s^T W s - b^T s`` of each 0/1 state.
-
-    Args:
-        W: symmetric ``(n, n)`` weights with zero diagonal.
-        b: biases ``(n,)``.
-        S: one state ``(n,)`` or a batch ``(n_states, n)`` of 0/1 states.
-
-    Returns:
-        float64 energies of shape ``(n_states,)``, or a 0-d array for one state.
-    """
-    W, b = _check_model(W, b)
-    S2, single = _check_states(S, W.shape[0])
-    E = -0.5 * ((S2 @ W) * S2).sum(axis=1) - S2 @ b
-    return E[0] if single else E
-
-
 def all_energies(W: Any, b: Any) -> Any:
-    """Energies of all ``2**n`` states in :func:`enumerate_states` order, in float64.
+    """Energies of all ``2**n`` states, in :func:`~hinton_utils.core.binary.all_states` order.
 
     The units are split into a head (the most significant bits) and a tail of at
     most 14 units; ``E = E_head + E_tail - h^T W_ht t`` is then one small outer
-    computation, so ``n = 20`` takes a few milliseconds and about 8 MB.
+    computation, so ``n = 20`` takes a few milliseconds and about 8 MB (float64).
     """
     W, b = _check_model(W, b)
-    n = _check_enumerable(W.shape[0], "number of units in W")
+    n = _check_enumerable(W.shape[0], "the number of units in W")
     n_tail = min(n, _CHUNK_BITS)
     n_head = n - n_tail
-    tail = enumerate_states(n_tail)
-    Wt, bt = W[n_head:, n_head:], b[n_head:]
-    E_tail = -0.5 * ((tail @ Wt) * tail).sum(axis=1) - tail @ bt
+    tail = binary.all_states(n_tail)
+    E_tail = binary.energy(W[n_head:, n_head:], b[n_head:], tail)
     if n_head == 0:
         return E_tail
-    head = enumerate_states(n_head)
-    Wh, bh = W[:n_head, :n_head], b[:n_head]
-    E_head = -0.5 * ((head @ Wh) * head).sum(axis=1) - head @ bh
+    head = binary.all_states(n_head)
+    E_head = binary.energy(W[:n_head, :n_head], b[:n_head], head)
     cross = (head @ W[:n_head, n_head:]) @ tail.T
     return (E_head[:, None] + E_tail[None, :] - cross).reshape(-1)
 
 
 def log_partition(W: Any, b: Any, T: float = 1.0) -> float:
     """``log Z = log sum_s exp(-E(s) / T)`` by enumeration (log-sum-exp, float64)."""
-    xp = B.xp()
     T = check_real(T, "T", low=0.0, low_open=True)
-    a = -all_energies(W, b) / T
-    m = float(a.max())
-    return m + float(xp.log(xp.exp(a - m).sum()))
+    return float(logsumexp(-all_energies(W, b) / T))
 
 
 def boltzmann_distribution(W: Any, b: Any, T: float = 1.0) -> Any:
-    """Exact Boltzmann probabilities ``exp(-E(s)/T) / Z`` over :func:`enumerate_states`.
+    """Exact Boltzmann probabilities ``exp(-E(s)/T) / Z`` over every state.
 
     Args:
         W: symmetric ``(n, n)`` weights with zero diagonal, ``n <= 20``.
@@ -273,13 +181,13 @@ def boltzmann_distribution(W: Any, b: Any, T: float = 1.0) -> Any:
         T: temperature, > 0.
 
     Returns:
-        float64 probabilities of shape ``(2**n,)`` summing to 1.
+        float64 probabilities of shape ``(2**n,)`` summing to 1, in
+        :func:`~hinton_utils.core.binary.all_states` order.
     """
     xp = B.xp()
     T = check_real(T, "T", low=0.0, low_open=True)
     a = -all_energies(W, b) / T
-    a = a - a.max()
-    p = xp.exp(a)
+    p = xp.exp(a - a.max())
     return p / p.sum()
 
 
@@ -291,7 +199,8 @@ def ground_states(W: Any, b: Any, atol: float = 1e-9) -> tuple[Any, float]:
         atol: states within ``atol`` of the minimum count as ground states.
 
     Returns:
-        ``(indices, E_min)``: int indices into :func:`enumerate_states` and the minimum energy.
+        ``(indices, E_min)``: int indices into
+        :func:`~hinton_utils.core.binary.all_states` and the minimum energy.
     """
     xp = B.xp()
     atol = check_real(atol, "atol", low=0.0)
@@ -320,12 +229,13 @@ def empirical_distribution(S: Any) -> Any:
         S: 0/1 states ``(n_samples, n)`` with ``n <= 20`` (e.g. many chains' current states).
 
     Returns:
-        float64 array ``(2**n,)`` summing to 1, in :func:`enumerate_states` order.
+        float64 array ``(2**n,)`` summing to 1, in
+        :func:`~hinton_utils.core.binary.all_states` order.
     """
     xp = B.xp()
     S = check_array(S, "S", ndim=2, values="binary")
-    n = S.shape[1]
-    idx = state_index(S)
+    n = _check_enumerable(S.shape[1], "the number of units in S")
+    idx = binary.state_index(S)
     counts = xp.bincount(idx, minlength=2**n).astype("float64")
     return counts / S.shape[0]
 
@@ -379,7 +289,7 @@ def transition_matrix(W: Any, b: Any, T: float = 1.0, unit: int | None = None) -
     n = check_int(W.shape[0], "number of units in W", low=1, high=12)
     T = check_real(T, "T", low=0.0, low_open=True)
     units = range(n) if unit is None else [check_int(unit, "unit", low=0, high=n - 1)]
-    S = enumerate_states(n)
+    S = binary.all_states(n)
     rows = xp.arange(2**n)
     P = xp.zeros((2**n, 2**n), dtype="float64")
     for i in units:
@@ -394,68 +304,10 @@ def transition_matrix(W: Any, b: Any, T: float = 1.0, unit: int | None = None) -
 # ----------------------------------------------------------------------------- sampling
 
 
-def _sweep(W: Any, b: Any, S: Any, gen: Any, T: Any, idx: Any, order: str) -> None:
-    """One in-place sweep over the units ``idx`` for every chain in ``S``."""
-    xp = B.xp()
-    n_chains = S.shape[0]
-    k = int(idx.size)
-    if k == 0:
-        return
-    if order == "random":
-        idx = idx[xp.argsort(gen.random(k))]
-    u = gen.random((n_chains, k))
-    # s_i = 1 with prob sigma(x/T)  <=>  logit(u) < x/T: no overflow for any input
-    thresh = (xp.log(u + 1e-300) - xp.log1p(-u)) * T  # T: float or (n_chains, 1)
-    Wt = W.T
-    for col, i in enumerate(B.asnumpy(idx).tolist()):
-        x = S @ Wt[i] + b[i]
-        S[:, i] = x > thresh[:, col]
-
-
-def gibbs_sweep(
-    W: Any,
-    b: Any,
-    S: Any,
-    rng: Any,
-    T: Any = 1.0,
-    free: Any = None,
-    order: str = "sequential",
-) -> Any:
-    """One Gibbs sweep: update each free unit once, stochastically, in every chain.
-
-    Unit ``i`` is set to 1 with probability ``sigma(x_i / T)``, where
-    ``x_i = sum_j W_ij s_j + b_i`` uses the states as they are at that moment
-    (asynchronous updates), so the Boltzmann distribution at ``T`` is stationary.
-    Clamped (non-free) units keep their values.
-
-    Args:
-        W: symmetric ``(n, n)`` weights, zero diagonal.
-        b: biases ``(n,)``.
-        S: current 0/1 states ``(n_chains, n)`` (or one state ``(n,)``); not modified.
-        rng: an int seed or a Generator.
-        T: temperature > 0: a float, or an array ``(n_chains,)`` with one per chain.
-        free: units to update: ``None`` (all), a bool mask ``(n,)`` or an index array.
-        order: ``"sequential"`` (index order) or ``"random"`` (a fresh random
-            permutation each sweep, shared by all chains).
-
-    Returns:
-        The new states, float64, same shape as ``S``.
-    """
-    W, b = _check_model(W, b)
-    S2, single = _check_states(S, W.shape[0])
-    S2 = S2.copy()
-    T = _check_T(T, S2.shape[0])
-    idx = _free_indices(free, W.shape[0])
-    order = check_choice(order, "order", ("sequential", "random"))
-    gen = B.as_generator(rng, "rng")
-    _sweep(W, b, S2, gen, T, idx, order)
-    return S2[0] if single else S2
-
-
 def _initial_states(init: Any, n_chains: int, n: int, gen: Any) -> Any:
     xp = B.xp()
     if init is None:
-        return (gen.random((n_chains, n)) < 0.5).astype("float64")
+        return bernoulli(xp.full((n_chains, n), 0.5), gen)
     init = check_array(init, "init", ndim=(1, 2), values="binary", dtype="float64")
     if init.ndim == 1:
         if init.shape != (n,):
@@ -480,6 +332,9 @@ def sample(
 ) -> Any:
     """Run ``n_chains`` independent networks for ``n_sweeps`` Gibbs sweeps each.
 
+    Each sweep is :func:`hinton_utils.core.binary.gibbs_sweep`, run in place on
+    all the chains at once.
+
     Args:
         W, b: the network.
         n_chains: number of independent copies run side by side.
@@ -488,7 +343,8 @@ def sample(
         T: temperature > 0, a float or one per chain ``(n_chains,)``.
         init: starting states: ``None`` (uniformly random), one state ``(n,)`` copied to
             every chain, or ``(n_chains, n)``. Clamped units keep their ``init`` values.
-        free: units to update (``None`` = all); see :func:`gibbs_sweep`.
+        free: units to update (``None`` = all); see
+            :func:`~hinton_utils.core.binary.gibbs_sweep`.
         order: ``"sequential"`` or ``"random"`` update order within a sweep.
         readout: optional function of the states ``(n_chains, n)``, called on the
             initial states and after every sweep; its results are stacked.
@@ -502,16 +358,16 @@ def sample(
     n = W.shape[0]
     n_chains = check_int(n_chains, "n_chains", low=1)
     n_sweeps = check_int(n_sweeps, "n_sweeps", low=0)
-    T = _check_T(T, n_chains)
-    idx = _free_indices(free, n)
-    order = check_choice(order, "order", ("sequential", "random"))
+    T = binary.check_temperature(T, n_chains)
+    idx = binary.free_indices(free, n)
+    order = check_choice(order, "order", binary.ORDERS)
     if readout is not None and not callable(readout):
         raise TypeError(f"readout must be a function of the states or None; got {type(readout)}")
     gen = B.as_generator(rng, "rng")
     S = _initial_states(init, n_chains, n, gen)
     trace = [readout(S)] if readout is not None else None
     for _ in range(n_sweeps):
-        _sweep(W, b, S, gen, T, idx, order)
+        binary.gibbs_sweep_(S, W, b, gen, T, idx, order)
         if trace is not None:
             trace.append(readout(S))
     if trace is None:
@@ -529,7 +385,9 @@ def greedy_descent(
     """Zero-temperature (Hopfield) descent: update units in turn to lower the energy.
 
     Each free unit, in index order, turns on if its total input is positive and off
-    if it is negative (ties keep the current value). Sweeps repeat until no unit in
+    if it is negative (ties, within :func:`~hinton_utils.core.binary.tie_tolerance`
+    of zero, keep the current value): :func:`~hinton_utils.core.binary.threshold`,
+    the limit of a stochastic unit as ``T -> 0``. Sweeps repeat until no unit in
     any chain changes, so every returned state is a local minimum with respect to
     single-unit flips of the free units (unless ``max_sweeps`` runs out).
 
@@ -542,18 +400,17 @@ def greedy_descent(
     Returns:
         The settled states, float64, same shape as ``S``.
     """
-    xp = B.xp()
     W, b = _check_model(W, b)
     S2, single = _check_states(S, W.shape[0])
     S2 = S2.copy()
-    idx = B.asnumpy(_free_indices(free, W.shape[0])).tolist()
+    idx = B.asnumpy(binary.free_indices(free, W.shape[0])).tolist()
     max_sweeps = check_int(max_sweeps, "max_sweeps", low=1)
-    Wt = W.T
+    tol = binary.tie_tolerance(W, b)
     for _ in range(max_sweeps):
         changed = False
         for i in idx:
-            x = S2 @ Wt[i] + b[i]
-            new = xp.where(x > 0, 1.0, xp.where(x < 0, 0.0, S2[:, i]))
+            x = S2 @ W[:, i] + b[i]
+            new = binary.threshold(x, S2[:, i], tol[i])
             if bool((new != S2[:, i]).any()):
                 changed = True
                 S2[:, i] = new
@@ -573,8 +430,12 @@ def geometric_schedule(T_start: float, T_end: float, n_sweeps: int) -> Any:
     return T_start * (T_end / T_start) ** (xp.arange(n_sweeps) / (n_sweeps - 1))
 
 
-def _schedule_temperatures(schedule: Any) -> list[float]:
-    """Expand a schedule into one temperature per sweep."""
+def schedule_temperatures(schedule: Any) -> list[float]:
+    """One temperature per sweep, from a list of them or from ``(n_sweeps, T)`` pairs.
+
+    ``[(2, 20), (2, 15)]`` (two sweeps at 20, then two at 15) becomes
+    ``[20.0, 20.0, 15.0, 15.0]``; a 1-D list of temperatures is returned as floats.
+    """
     arr = check_array(schedule, "schedule", ndim=(1, 2), dtype="float64")
     if arr.ndim == 2:
         if arr.shape[1] != 2:
@@ -627,16 +488,16 @@ def anneal(
     """
     W, b = _check_model(W, b)
     n = W.shape[0]
-    temps = _schedule_temperatures(schedule)
+    temps = schedule_temperatures(schedule)
     n_chains = check_int(n_chains, "n_chains", low=1)
-    idx = _free_indices(free, n)
-    order = check_choice(order, "order", ("sequential", "random"))
+    idx = binary.free_indices(free, n)
+    order = check_choice(order, "order", binary.ORDERS)
     if not isinstance(quench, bool):
         raise TypeError(f"quench must be a bool; got {type(quench).__name__}")
     gen = B.as_generator(rng, "rng")
     S = _initial_states(init, n_chains, n, gen)
     for T in temps:
-        _sweep(W, b, S, gen, T, idx, order)
+        binary.gibbs_sweep_(S, W, b, gen, T, idx, order)
     if quench:
         S = greedy_descent(W, b, S, free=idx)
     return S

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hinton_utils import boltzmann as bm
 from hinton_utils import stochastic
+from hinton_utils.core import binary
 
 
 def _random_model(rng, n, scale=1.0):
@@ -100,7 +101,7 @@ def test_exact_statistics_agree_with_stochastic_distribution():
     st_ = bm.exact_statistics(W, b, np.zeros((1, 2)), T=1.7)
     p = stochastic.boltzmann_distribution(W, b, T=1.7)
     np.testing.assert_allclose(st_["p_states"], p, atol=1e-12)
-    S = bm.all_states(6)
+    S = binary.all_states(6)
     np.testing.assert_allclose(st_["m_free"], p @ S, atol=1e-12)
 
 
@@ -109,7 +110,7 @@ def test_visible_distribution_sums_to_one_and_matches_likelihood():
     W, b = _random_model(rng, 7)
     pv = bm.visible_distribution(W, b, 3, T=1.3)
     assert abs(pv.sum() - 1.0) < 1e-12
-    V = bm.all_states(3)
+    V = binary.all_states(3)
     for k in (0, 5):
         ll = bm.log_likelihood(W, b, V[k : k + 1], T=1.3)
         assert abs(math.log(pv[k]) - ll) < 1e-10
@@ -121,7 +122,7 @@ def test_fully_visible_learning_is_concave_and_matches_correlations():
     n = 5
     data = (rng.random((40, n)) < 0.4).astype(float)
     mask = np.ones((n, n)) - np.eye(n)
-    out = bm.train_exact(data, mask, 0, n_steps=400, lr=0.5, record_every=1)
+    out = bm.train_exact(data, mask, 0, n_epochs=400, learning_rate=0.5, record_every=1)
     ll = out["log_likelihood"][:, 0]
     assert np.all(np.diff(ll) > -1e-12)
     dW, db = bm.exact_gradient(out["W"][0], out["b"][0], data)
@@ -136,7 +137,14 @@ def test_chain_weights_learn_the_sign_of_the_correlation():
         (np.array([[1.0, 1.0], [-1.0, -1.0]]), 1),
     ):
         out = bm.train_exact(
-            data, mask, 1, n_steps=300, lr=0.5, units="pm1", init_scale=0.5, learn_biases=False
+            data,
+            mask,
+            1,
+            n_epochs=300,
+            learning_rate=0.5,
+            units="pm1",
+            init_scale=0.5,
+            learn_biases=False,
         )
         W = out["W"][0]
         product = W[0, 2] * W[2, 3] * W[3, 1]
@@ -149,9 +157,9 @@ def test_chain_weights_learn_the_sign_of_the_correlation():
 def test_hebb_only_weights_never_decrease_and_the_model_saturates():
     X = np.hstack([np.eye(4), np.eye(4)])
     mask = bm.encoder_mask(4, 2)
-    out = bm.train_exact(X, mask, 2, n_steps=60, lr=0.5, hebb_only=True, record_every=1)
-    full = bm.train_exact(X, mask, 2, n_steps=60, lr=0.5, record_every=1)
-    init = bm.train_exact(X, mask, 2, n_steps=0)
+    out = bm.train_exact(X, mask, 2, n_epochs=60, learning_rate=0.5, hebb_only=True, record_every=1)
+    full = bm.train_exact(X, mask, 2, n_epochs=60, learning_rate=0.5, record_every=1)
+    init = bm.train_exact(X, mask, 2, n_epochs=0)
     assert np.all(out["W"] - init["W"] >= -1e-12)
     ll = out["log_likelihood"][:, 0]
     assert ll[-1] < ll[0] - 1.0  # the data become less likely...
@@ -160,16 +168,18 @@ def test_hebb_only_weights_never_decrease_and_the_model_saturates():
     assert pv[-1] > 0.9  # ...and the network "dreams" everything on
 
 
-@given(seed=st.integers(0, 10_000), lr=st.floats(0.01, 1.0))
+@given(seed=st.integers(0, 10_000), learning_rate=st.floats(0.01, 1.0))
 @settings(max_examples=15, deadline=None)
-def test_a_hebb_step_never_decreases_a_weight_for_binary_units(seed, lr):
+def test_a_hebb_step_never_decreases_a_weight_for_binary_units(seed, learning_rate):
     rng = np.random.default_rng(seed)
     data = (rng.random((3, 3)) < 0.5).astype(float)
     mask = np.ones((5, 5)) - np.eye(5)
-    before = bm.train_exact(data, mask, seed, n_steps=0, init_scale=1.0)
-    after = bm.train_exact(data, mask, seed, n_steps=1, lr=lr, init_scale=1.0, hebb_only=True)
+    before = bm.train_exact(data, mask, seed, n_epochs=0, init_scale=1.0)
+    after = bm.train_exact(
+        data, mask, seed, n_epochs=1, learning_rate=learning_rate, init_scale=1.0, hebb_only=True
+    )
     step = after["W"] - before["W"]
-    assert np.all(step >= -1e-12) and np.all(step <= lr + 1e-12)
+    assert np.all(step >= -1e-12) and np.all(step <= learning_rate + 1e-12)
     st_ = bm.exact_statistics(before["W"][0], before["b"][0], data)
     np.testing.assert_allclose(st_["C_free"], st_["C_free"].T, atol=1e-12)
 
@@ -182,8 +192,8 @@ def test_gibbs_samples_the_boltzmann_distribution(units, dtype):
     W, b = _random_model(rng, n, scale=0.8)
     T = 1.5
     p = bm.exact_statistics(W, b, np.ones((1, 1)), T=T, units=units)["p_states"]
-    S0 = np.tile(bm.all_states(n, units)[0], (20000, 1)).astype(dtype)
-    S = bm.gibbs_sweep(W, b, S0, 0, T=T, units=units, n_sweeps=60)
+    S0 = np.tile(binary.all_states(n, units=units)[0], (20000, 1)).astype(dtype)
+    S = binary.gibbs_sweep(W, b, S0, 0, T=T, units=units, n_sweeps=60, order="random")
     assert S.dtype == dtype
     idx = ((S > 0) @ (2 ** np.arange(n - 1, -1, -1))).astype(int)
     f = np.bincount(idx, minlength=2**n) / len(idx)
@@ -197,7 +207,7 @@ def test_gibbs_on_a_stack_respects_clamped_units():
     free = np.array([False, True, True, True])
     S0 = np.zeros((2, 20000, 4))
     S0[:, :, 0] = 1.0
-    S = bm.gibbs_sweep(Ws, bs, S0, 1, free=free, n_sweeps=20)
+    S = binary.gibbs_sweep(Ws, bs, S0, 1, free=free, n_sweeps=20, order="random")
     assert np.all(S[:, :, 0] == 1.0)
     for r in range(2):
         st_ = bm.exact_statistics(Ws[r], bs[r], np.array([[1.0]]))
@@ -235,9 +245,10 @@ def test_noisy_clamping_flips_bits_at_the_requested_rates():
 def test_anneal_finds_the_ground_state_of_a_frustrated_net():
     rng = np.random.default_rng(11)
     W, b = _random_model(rng, 8, scale=2.0)
-    E = stochastic.energy(W, b, bm.all_states(8))
-    S = bm.anneal(W, b, np.zeros((200, 8)), 0, schedule=[(5, 4.0), (5, 2.0), (5, 1.0), (10, 0.2)])
-    hit = np.mean(np.abs(stochastic.energy(W, b, S) - E.min()) < 1e-9)
+    E = binary.energy(W, b, binary.all_states(8))
+    schedule = [(5, 4.0), (5, 2.0), (5, 1.0), (10, 0.2)]
+    S = stochastic.anneal(W, b, schedule, 0, n_chains=200, init=np.zeros(8), order="random")
+    hit = np.mean(np.abs(binary.energy(W, b, S) - E.min()) < 1e-9)
     at_random = np.mean(np.abs(E - E.min()) < 1e-9)
     assert hit > 0.5 > at_random
 
@@ -266,7 +277,7 @@ def test_chain_mask():
 
 def test_train_1985_learns_some_encoders_and_uses_sign_steps():
     X = np.hstack([np.eye(4), np.eye(4)])
-    out = bm.train_1985(X, bm.encoder_mask(4, 2), 0, n_cycles=250, n_runs=12, n_group=4)
+    out = bm.train_1985(X, bm.encoder_mask(4, 2), 0, n_epochs=250, n_runs=12, n_group=4)
     W = out["W"]
     assert np.allclose(W / 2.0, np.round(W / 2.0))  # every weight is a multiple of the step
     assert np.all(W[:, :4, 4:8] == 0)  # never-connected pairs stay zero
@@ -274,20 +285,19 @@ def test_train_1985_learns_some_encoders_and_uses_sign_steps():
     assert out["distinct"][0].sum() == 0  # all-zero weights cannot code anything
 
 
-def test_all_states():
-    S = bm.all_states(3, "pm1")
-    assert S.shape == (8, 3) and np.all(S[0] == -1) and np.all(S[-1] == 1)
-    assert len({tuple(r) for r in S}) == 8
+def test_train_exact_records_the_epochs_it_was_asked_for():
+    X = np.hstack([np.eye(4), np.eye(4)])
+    out = bm.train_exact(X, bm.encoder_mask(4, 2), 0, n_epochs=25, record_every=10)
+    assert out["epochs"] == [0, 10, 20, 25]
+    assert out["log_likelihood"].shape == (4, 1)
+    out = bm.train_1985(X, bm.encoder_mask(4, 2), 0, n_epochs=3, n_group=4, check_every=2)
+    assert out["check_epochs"] == [0, 2, 3]
 
 
 def test_bad_inputs_are_refused():
     W, b = np.zeros((3, 3)), np.zeros(3)
     data = np.array([[1.0, 0.0]])
     mask = np.ones((3, 3)) - np.eye(3)
-    with pytest.raises(ValueError, match="units"):
-        bm.all_states(3, "spin")
-    with pytest.raises(ValueError, match="n"):
-        bm.all_states(0)
     with pytest.raises(ValueError, match="W"):
         bm.exact_statistics(np.array([[0.0, 1.0], [2.0, 0.0]]), np.zeros(2), data)
     with pytest.raises(ValueError, match="W"):
@@ -304,21 +314,36 @@ def test_bad_inputs_are_refused():
         bm.chain_mask(3, order=[0, 0, 1])
     with pytest.raises(ValueError, match="n_group"):
         bm.encoder_codes(W, b, 2)
-    with pytest.raises(ValueError, match="S"):
-        bm.gibbs_sweep(W, b, np.zeros((4, 2)), 0)
-    with pytest.raises(TypeError, match="rng"):
-        bm.gibbs_sweep(W, b, np.zeros((4, 3)), None)
-    with pytest.raises(ValueError, match="free"):
-        bm.gibbs_sweep(W, b, np.zeros((4, 3)), 0, free=np.array([2, 0, 1]))
     with pytest.raises(ValueError, match="schedule"):
-        bm.anneal(W, b, np.zeros((4, 3)), 0, schedule=[(2, -1.0)])
+        bm.sampled_statistics(W, b, data, 0, schedule=[(2, -1.0)])
     with pytest.raises(ValueError, match="noise"):
         bm.sampled_statistics(W, b, data, 0, noise=(1.5, 0.0))
     with pytest.raises(ValueError, match="mask"):
         bm.train_exact(data, np.ones((3, 3)) * 2, 0)
-    with pytest.raises(ValueError, match="lr"):
-        bm.train_exact(data, mask, 0, lr=-1.0)
-    with pytest.raises(ValueError, match="n_cycles"):
-        bm.train_1985(data, mask, 0, n_cycles=-1)
-    with pytest.raises(ValueError, match="step"):
-        bm.train_1985(data, mask, 0, step=0.0)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        bm.train_exact(data, mask, 0, learning_rate=-1.0)
+    with pytest.raises(ValueError, match="n_epochs must be >= 0"):
+        bm.train_exact(data, mask, 0, n_epochs=-1)
+    with pytest.raises(ValueError, match="n_epochs must be >= 0"):
+        bm.train_1985(data, mask, 0, n_epochs=-1)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        bm.train_1985(data, mask, 0, learning_rate=0.0)
+
+
+DATA = np.array([[1.0, 0.0]])
+MASK = np.ones((3, 3)) - np.eye(3)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: bm.train_exact(DATA, MASK, rng, n_epochs=1),
+        lambda rng: bm.sampled_statistics(np.zeros((3, 3)), np.zeros(3), DATA, rng),
+        lambda rng: bm.train_1985(DATA, MASK, rng, n_epochs=1),
+    ],
+)
+def test_a_negative_seed_is_refused_by_name(call):
+    with pytest.raises(ValueError, match="rng must be a seed >= 0"):
+        call(-1)
+    with pytest.raises(TypeError, match="rng must be an int seed or a random Generator"):
+        call(np.random.RandomState(0))

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import stochastic as S
+from hinton_utils.core import binary
 
 
 def random_model(n: int, seed: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -23,34 +24,22 @@ def random_model(n: int, seed: int, scale: float = 1.0) -> tuple[np.ndarray, np.
 # ----------------------------------------------------------------------------- energies
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(1, 7), seed=st.integers(0, 10_000))
-def test_energy_matches_direct_loop(n, seed):
+def test_all_energies_match_a_direct_loop(n, seed):
     W, b = random_model(n, seed)
-    states = S.enumerate_states(n)
-    E = S.energy(W, b, states)
+    states = binary.all_states(n)
+    E = S.all_energies(W, b)
     for k in range(0, 2**n, max(1, 2**n // 7)):
         s = states[k]
         direct = -sum(W[i, j] * s[i] * s[j] for i in range(n) for j in range(i + 1, n))
         direct -= sum(b[i] * s[i] for i in range(n))
         assert E[k] == pytest.approx(direct, abs=1e-12)
-    assert float(S.energy(W, b, states[-1])) == pytest.approx(E[-1])
-    np.testing.assert_allclose(S.all_energies(W, b), E, atol=1e-12)
 
 
 def test_all_energies_chunked_path_matches_energy():
     W, b = random_model(16, 3)  # 16 > 14: exercises the head/tail split
     rows = np.random.default_rng(0).integers(0, 2**16, 500)
-    states = S.enumerate_states(16)[rows]
-    np.testing.assert_allclose(S.all_energies(W, b)[rows], S.energy(W, b, states), atol=1e-11)
-
-
-def test_enumerate_states_and_state_index_are_inverse():
-    states = S.enumerate_states(5)
-    assert states.shape == (32, 5) and states.dtype == np.float64
-    assert len({tuple(r) for r in states}) == 32
-    np.testing.assert_array_equal(S.state_index(states), np.arange(32))
-    np.testing.assert_array_equal(
-        states[6], [0, 0, 1, 1, 0]
-    )  # 6 = 0b00110, unit 0 most significant
+    states = binary.all_states(16)[rows]
+    np.testing.assert_allclose(S.all_energies(W, b)[rows], binary.energy(W, b, states), atol=1e-11)
 
 
 # ----------------------------------------------------------------------------- Boltzmann
@@ -99,10 +88,10 @@ def test_gibbs_sweep_samples_the_exact_one_sweep_transition():
     sweep = np.linalg.multi_dot([S.transition_matrix(W, b, T, unit=i) for i in range(n)])
     start = np.array([1.0, 0.0, 1.0, 0.0])
     chains = np.tile(start, (40_000, 1))
-    after = S.gibbs_sweep(W, b, chains, np.random.default_rng(3), T=T)
+    after = binary.gibbs_sweep(W, b, chains, np.random.default_rng(3), T=T)
     np.testing.assert_array_equal(chains[0], start)  # input untouched
     emp = S.empirical_distribution(after)
-    row = sweep[int(S.state_index(start))]
+    row = sweep[int(binary.state_index(start))]
     assert S.total_variation(emp, row) < 3 * S.expected_tv_floor(row, 40_000)
 
 
@@ -171,6 +160,10 @@ def test_per_chain_temperature():
     # near T = 0 every chain sits in a local minimum; near T = inf units are fair coins
     assert all(S.greedy_descent(W, b, s).tolist() == s.tolist() for s in cold)
     assert abs(hot.mean() - 0.5) < 0.05
+    # a NumPy scalar is a temperature like any number
+    np.testing.assert_array_equal(
+        S.sample(W, b, 5, 3, 1, T=np.float32(0.5)), S.sample(W, b, 5, 3, 1, T=0.5)
+    )
 
 
 # ----------------------------------------------------------------------------- greedy and annealing
@@ -178,24 +171,32 @@ def test_greedy_descent_reaches_local_minima_without_raising_energy():
     W, b = random_model(10, 6)
     start = (np.random.default_rng(2).random((100, 10)) < 0.5).astype(float)
     end = S.greedy_descent(W, b, start)
-    assert (S.energy(W, b, end) <= S.energy(W, b, start) + 1e-12).all()
+    assert (binary.energy(W, b, end) <= binary.energy(W, b, start) + 1e-12).all()
     for s in end:  # no single flip lowers the energy
         flips = np.abs(np.eye(10) - s)
-        assert (S.energy(W, b, flips) >= S.energy(W, b, s) - 1e-12).all()
+        assert (binary.energy(W, b, flips) >= binary.energy(W, b, s[None]) - 1e-12).all()
+
+
+def test_greedy_descent_keeps_a_unit_whose_input_rounds_to_zero():
+    # unit 2's input from the start below is 0.1 + 0.2 - 0.3 = 5.6e-17 in floating point
+    W = np.array([[0.0, 0.0, 0.1], [0.0, 0.0, 0.2], [0.1, 0.2, 0.0]])
+    b = np.array([0.0, 0.0, -0.3])
+    assert 0 < (0.1 + 0.2) - 0.3 < 1e-16
+    np.testing.assert_array_equal(S.greedy_descent(W, b, np.array([1.0, 1.0, 0.0])), [1, 1, 0])
 
 
 def test_annealing_finds_ground_state_of_tiny_glass_and_beats_greedy():
     W, b = S.spin_glass(12, 21)
     idx, E_min = S.ground_states(W, b, atol=1e-9)
     assert len(idx) == 2  # a state and its complement (zero field)
-    assert (S.enumerate_states(12)[idx].sum(axis=0) == 1).all()
+    assert (binary.all_states(12)[idx].sum(axis=0) == 1).all()
     runs = 200
     ann = S.anneal(W, b, S.geometric_schedule(3.0, 0.05, 150), 4, n_chains=runs, quench=True)
     start = (np.random.default_rng(5).random((runs, 12)) < 0.5).astype(float)
     greedy = S.greedy_descent(W, b, start)
-    ok_ann = np.isclose(S.energy(W, b, ann), E_min).mean()
-    ok_greedy = np.isclose(S.energy(W, b, greedy), E_min).mean()
-    assert ok_ann > 0.7  # 0.82 with this seed; the first excited pair is only 0.64 higher
+    ok_ann = np.isclose(binary.energy(W, b, ann), E_min).mean()
+    ok_greedy = np.isclose(binary.energy(W, b, greedy), E_min).mean()
+    assert ok_ann > 0.7  # about 0.8 with this seed; the first excited pair is only 0.64 higher
     assert ok_ann > ok_greedy + 0.2  # greedy: 0.36
 
 
@@ -208,13 +209,15 @@ def test_schedule_pairs_expand_to_per_sweep_temperatures():
     np.testing.assert_array_equal(a, c)
     g = S.geometric_schedule(4.0, 0.5, 4)
     np.testing.assert_allclose(g, [4.0, 2.0, 1.0, 0.5])
+    assert S.schedule_temperatures([(2, 20), (1, 10)]) == [20.0, 20.0, 10.0]
+    assert S.schedule_temperatures([3.0, 1.0]) == [3.0, 1.0]
 
 
 # ------------------------------------------------------------------------ networks and readouts
 def test_necker_network_has_exactly_two_global_minima():
     W, b = S.necker_network()
     idx, E_min = S.ground_states(W, b)
-    states = S.enumerate_states(16)[idx]
+    states = binary.all_states(16)[idx]
     assert E_min == pytest.approx(-(12 + 8 * 0.5))
     assert sorted(S.necker_percept(states).tolist()) == [-1.0, 1.0]
     E = np.sort(S.all_energies(W, b))
@@ -223,7 +226,7 @@ def test_necker_network_has_exactly_two_global_minima():
     # the "rests on a surface" bias makes interpretation A the unique best
     W2, b2 = S.necker_network(surface_bias=0.1)
     idx2, _ = S.ground_states(W2, b2)
-    assert S.necker_percept(S.enumerate_states(16)[idx2]).tolist() == [1.0]
+    assert S.necker_percept(binary.all_states(16)[idx2]).tolist() == [1.0]
     assert len(S.NECKER_EDGES) == 12
 
 
@@ -259,10 +262,10 @@ def test_expected_tv_floor_matches_simulation():
 def test_spin_glass_binary_form_equals_ising_energy():
     W, b = S.spin_glass(7, 5, field=0.3)
     J = W / 4
-    states = S.enumerate_states(7)
+    states = binary.all_states(7)
     sigma = 2 * states - 1
     ising = -0.5 * np.einsum("ki,ij,kj->k", sigma, J, sigma) - 0.3 * sigma.sum(axis=1)
-    diff = S.energy(W, b, states) - ising
+    diff = S.all_energies(W, b) - ising
     np.testing.assert_allclose(diff, diff[0], atol=1e-12)  # equal up to a constant
 
 
@@ -282,13 +285,12 @@ GOOD_S = np.zeros((2, 3))
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: S.energy(W0 + np.eye(3), b0, GOOD_S), "W"),
-        (lambda: S.energy(np.triu(W0), b0, GOOD_S), "W"),
-        (lambda: S.energy(W0, b0[:2], GOOD_S), "b"),
-        (lambda: S.energy(W0, b0, GOOD_S + 0.5), "S"),
-        (lambda: S.enumerate_states(21), "n"),
-        (lambda: S.state_index(np.full((2, 3), 2.0)), "S"),
+        (lambda: S.all_energies(W0 + np.eye(3), b0), "W"),
+        (lambda: S.all_energies(np.triu(W0), b0), "W"),
+        (lambda: S.all_energies(W0, b0[:2]), "b"),
+        (lambda: S.greedy_descent(W0, b0, GOOD_S + 0.5), "S"),
         (lambda: S.all_energies(np.zeros((21, 21)), np.zeros(21)), "units in W"),
+        (lambda: S.empirical_distribution(np.zeros((2, 21))), "units in S"),
         (lambda: S.log_partition(W0, b0, T=0.0), "T"),
         (lambda: S.boltzmann_distribution(W0, b0, T=-1.0), "T"),
         (lambda: S.ground_states(W0, b0, atol=-1.0), "atol"),
@@ -300,9 +302,9 @@ GOOD_S = np.zeros((2, 3))
         (lambda: S.transition_matrix(W0, b0, unit=3), "unit"),
         (lambda: S.p_on(np.array([np.nan]), 1.0), "total_input"),
         (lambda: S.stochastic_unit(np.zeros(3), 0, T=0.0), "T"),
-        (lambda: S.gibbs_sweep(W0, b0, GOOD_S, 0, T=np.ones(3)), "T"),
-        (lambda: S.gibbs_sweep(W0, b0, GOOD_S, 0, free=np.array([0, 3])), "free"),
-        (lambda: S.gibbs_sweep(W0, b0, GOOD_S, 0, order="backwards"), "order"),
+        (lambda: S.sample(W0, b0, 2, 1, 0, T=np.ones(3)), "T"),
+        (lambda: S.sample(W0, b0, 2, 1, 0, free=np.array([0, 3])), "free"),
+        (lambda: S.sample(W0, b0, 2, 1, 0, order="backwards"), "order"),
         (lambda: S.sample(W0, b0, 0, 5, 0), "n_chains"),
         (lambda: S.sample(W0, b0, 2, -1, 0), "n_sweeps"),
         (lambda: S.sample(W0, b0, 2, 1, 0, init=np.zeros(4)), "init"),
@@ -320,6 +322,23 @@ GOOD_S = np.zeros((2, 3))
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: S.stochastic_unit(np.zeros(3), rng),
+        lambda rng: S.sample_from_distribution(np.array([0.5, 0.5]), 3, rng),
+        lambda rng: S.sample(W0, b0, 2, 1, rng),
+        lambda rng: S.anneal(W0, b0, [1.0, 0.5], rng),
+        lambda rng: S.spin_glass(4, rng),
+    ],
+)
+def test_a_negative_seed_is_refused_by_name(call):
+    with pytest.raises(ValueError, match="rng must be a seed >= 0"):
+        call(-1)
+    with pytest.raises(TypeError, match="rng must be an int seed or a random Generator"):
+        call(np.random.RandomState(0))
 
 
 def test_randomness_must_be_explicit():
