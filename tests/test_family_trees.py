@@ -6,10 +6,16 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from estimator_contract import Case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hinton_utils import family_trees as F
+from hinton_utils.core import autodiff as ad
+from hinton_utils.core import functional, nn
+from hinton_utils.core.autodiff import Tensor
+from hinton_utils.core.estimator import NotFittedError
+from hinton_utils.core.optim import Adam
 
 
 # ------------------------------------------------------------------------ the data
@@ -115,57 +121,149 @@ def test_feature_correlations_match_numpy():
 
 
 # ---------------------------------------------------------------------- the network
-def test_family_net_gradient_matches_finite_differences():
-    persons, relations, targets = F.family_dataset()
-    net = F.FamilyTreeNet(2, rng=3, dtype="float64")
+P, R, T = F.family_dataset()
+
+ESTIMATOR_CASES = {
+    "FamilyTreeNet": Case(
+        make=lambda rng: F.FamilyTreeNet(2, n_epochs=5, learning_rate=0.05, rng=rng),
+        fit=lambda est: est.fit(P, R, T),
+        score=lambda est: est.score(P, R, T),
+        learned=("person_weights_", "loss_curve_"),
+    ),
+}
+
+
+def _masked_loss_and_grads(network, X, weights):
+    loss = F._weighted_cross_entropy(network(Tensor.constant(X)), weights)
+    network.zero_grad()
+    loss.backward()
+    return loss, {name: p.grad for name, p in network.named_parameters()}
+
+
+def test_family_network_gradient_matches_finite_differences():
+    network = F.FamilyTreeNetwork(2, rng=3, init_scale=1.0, dtype="float64")
     idx = np.arange(0, 104, 7)
-    p, r, T = persons[idx], relations[idx], targets[idx]
-    W = T / T.sum(axis=1, keepdims=True)
+    X = F.query_inputs(P[idx], R[idx], dtype="float64")
+    mask = np.ones((2, idx.size))
+    mask[0, ::3] = 0  # net 0 holds some queries out
+    targets = T[idx] / T[idx].sum(axis=1, keepdims=True)
+    weights = targets[:, None, :] * mask.T[:, :, None]
+    _, grads = _masked_loss_and_grads(network, X, weights)
+    params = dict(network.named_parameters())
+    for name in ("person.weight", "relation.bias", "central_r.weight", "out.bias"):
+        p = params[name]
+        original = p.data
 
-    def loss_value():
-        logits, _ = net._forward(p, r)
-        z = logits.data - logits.data.max(axis=-1, keepdims=True)
-        lp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-        return float(-(lp * W[None]).sum())
+        def loss_at(w, p=p):
+            p.data = w.data
+            return F._weighted_cross_entropy(network(Tensor.constant(X)), weights)
 
-    from hinton_utils.core import functional
+        (numeric,) = functional.numerical_gradient(loss_at, [original])
+        p.data = original
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-8, err_msg=name)
 
-    logits, _ = net._forward(p, r)
-    (-(functional.log_softmax(logits, axis=-1) * W[None]).sum()).backward()
-    for name in ("person", "relation", "central_p", "out_b"):
-        t = net.params[name]
-        flat = t.data.reshape(-1)
-        for k in (0, 5, flat.size - 1):
-            old = flat[k]
-            flat[k] = old + 1e-6
-            up = loss_value()
-            flat[k] = old - 1e-6
-            down = loss_value()
-            flat[k] = old
-            assert t.grad.reshape(-1)[k] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-8)
+
+def test_a_held_out_query_has_no_effect_on_its_net():
+    network = F.FamilyTreeNetwork(2, rng=4, dtype="float64")
+    X = F.query_inputs(P[:6], R[:6], dtype="float64")
+    weights = np.repeat((T[:6] / T[:6].sum(axis=1, keepdims=True))[:, None, :], 2, axis=1)
+    weights[5, 0] = 0.0  # net 0 holds query 5 out
+    _, g_all = _masked_loss_and_grads(network, X, weights)
+    _, g_first5 = _masked_loss_and_grads(network, X[:5], weights[:5])
+    for name in g_all:  # net 0's gradient is the one from its five training queries
+        np.testing.assert_allclose(g_all[name][0], g_first5[name][0], atol=1e-12)
 
 
 def test_family_net_learns_the_training_set_and_masks_held_out_queries():
-    persons, relations, targets = F.family_dataset()
     mask = np.ones((2, 104))
     mask[0, :52] = 0  # net 0 never sees the English tree's queries
-    net = F.FamilyTreeNet(2, rng=0, init_scale=1.0).fit(
-        persons, relations, targets, train_mask=mask, n_steps=800, lr=0.03
-    )
-    loss = np.asarray(net.loss_history)
-    assert loss[-1].max() < 0.5 * loss[0].min()  # training lowers the loss
-    ok = F.queries_correct(net.predict_proba(persons, relations), targets)
+    net = F.FamilyTreeNet(2, init_scale=1.0, n_epochs=800, learning_rate=0.03, rng=0)
+    net.fit(P, R, T, train_mask=mask)
+    assert len(net.loss_curve_) == 800
+    assert net.loss_curve_[-1] < 0.5 * net.loss_curve_[0]  # training lowers the loss
+    ok = F.queries_correct(net.predict_proba(P, R), T)
     assert ok[1].mean() > 0.9  # net 1 fits the 104 queries
     assert ok[0, 52:].mean() > 0.9
-    # an English person is never answered with an English person by net 0 more than chance
+    assert net.score(P, R, T) == pytest.approx(ok.mean())
+    held = 1 - mask
+    assert net.score(P, R, T, mask=held) == pytest.approx(ok[0, :52].mean())
     assert net.person_features().shape == (2, 24, 6)
-    assert net.person_weights().shape == (2, 24, 6)
+    assert net.person_weights_.shape == (2, 24, 6)
 
 
-def test_same_seed_same_network():
-    a = F.FamilyTreeNet(1, rng=5).person_weights()
-    b = F.FamilyTreeNet(1, rng=5).person_weights()
+def test_minibatches_train_too():
+    net = F.FamilyTreeNet(1, init_scale=1.0, n_epochs=150, batch_size=16, learning_rate=0.02, rng=1)
+    assert net.fit(P, R, T).score(P, R, T) > 0.5
+
+
+def test_same_seed_same_network_and_unfitted_use_is_refused():
+    a = F.FamilyTreeNet(1, n_epochs=3, rng=5).fit(P, R, T).person_weights_
+    b = F.FamilyTreeNet(1, n_epochs=3, rng=5).fit(P, R, T).person_weights_
     assert np.array_equal(a, b)
+    with pytest.raises(NotFittedError):
+        F.FamilyTreeNet(1, rng=5).predict_proba(P, R)
+    with pytest.raises(NotFittedError):
+        F.FamilyTreeNet(1, rng=5).person_features()
+
+
+def test_stacked_linear_is_one_linear_per_net():
+    layer = F.StackedLinear(3, 4, 2, rng=0, dtype="float64")
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    out = layer(Tensor(x)).data
+    for k in range(3):
+        np.testing.assert_allclose(out[k], x @ layer.weight.data[k] + layer.bias.data[k])
+    assert len(layer.parameters()) == 2
+    assert F.StackedLinear(3, 4, 2, rng=0, bias=False).bias is None
+
+
+# ------------------------------------------------------------- the scalar engine
+def test_value_local_derivatives_and_paths_add_up():
+    a, b = F.Value(2.0), F.Value(-3.0)
+    c = a * b + a  # a is used twice: dc/da = b + 1
+    c.backward()
+    assert (a.grad, b.grad) == (-2.0, 2.0)
+    x = F.Value(0.3)
+    s = x.logistic()
+    s.backward()
+    expected = 1 / (1 + np.exp(-0.3))
+    assert s.data == pytest.approx(expected)
+    assert x.grad == pytest.approx(expected * (1 - expected))
+    assert "Value(" in repr(s)
+
+
+def test_value_engine_matches_autodiff_on_the_family_tree_network():
+    net = F.FamilyTreeNet(1, n_epochs=20, learning_rate=0.05, dtype="float64", rng=2)
+    net.fit(P, R, T)
+    network, q = net.network_, 17
+    W = {name: p.data[0].tolist() for name, p in network.named_parameters()}
+    V = {name: [[F.Value(w) for w in row] for row in rows] for name, rows in W.items()}
+    p, r = int(P[q]), int(R[q])
+
+    def layer(inputs, name, bias=True):
+        weights = V[f"{name}.weight"]
+        out = []
+        for j in range(len(weights[0])):
+            total = sum(x * weights[i][j] for i, x in enumerate(inputs))
+            out.append(total + V[f"{name}.bias"][0][j] if bias else total)
+        return out
+
+    fp = [(w + b).logistic() for w, b in zip(V["person.weight"][p], V["person.bias"][0])]
+    fr = [(w + b).logistic() for w, b in zip(V["relation.weight"][r], V["relation.bias"][0])]
+    h = [(a + b).logistic() for a, b in zip(layer(fp, "central_p"), layer(fr, "central_r", False))]
+    g = [z.logistic() for z in layer(h, "penult")]
+    y = [z.logistic() for z in layer(g, "out")]
+    E = sum((o + -float(t)) * (o + -float(t)) * 0.5 for o, t in zip(y, T[q]))
+    E.backward()
+
+    logits = network(Tensor.constant(F.query_inputs(P[q : q + 1], R[q : q + 1], dtype="float64")))
+    err = ad.sigmoid(logits) - T[q]
+    loss = (err * err).sum() * 0.5
+    network.zero_grad()
+    loss.backward()
+    assert loss.item() == pytest.approx(E.data, rel=1e-12)
+    for name, param in network.named_parameters():
+        ours = np.array([[v.grad for v in row] for row in V[name]])
+        np.testing.assert_allclose(ours, param.grad[0], rtol=1e-9, atol=1e-14, err_msg=name)
 
 
 # ------------------------------------------------------------- mutation vs backprop
@@ -174,24 +272,25 @@ def _toy(seed=0, n=40):
     return rng.standard_normal((n, 5)), rng.integers(0, 3, n)
 
 
+def _mlp(sizes, rng=1, dtype="float64"):
+    return nn.MLP(sizes, activation="tanh", dtype=dtype, rng=rng)
+
+
 def test_perturbation_and_backprop_gradients_agree_and_count_passes():
     X, y = _toy()
-    params = F.init_mlp([5, 4, 3], rng=1)
-    g_bp, c_bp = F.backprop_gradient(params, X, y)
-    g_fd, c_fd = F.perturbation_gradient(params, X, y)
-    n_weights = sum(p.size for p in params)
+    model = _mlp([5, 4, 3])
+    before = model.state_dict()
+    g_bp, c_bp = F.backprop_gradient(model, X, y)
+    g_fd, c_fd = F.perturbation_gradient(model, X, y)
     assert c_bp == {"forward": 1, "backward": 1}
-    assert c_fd["forward"] == 2 * n_weights
+    assert c_fd["forward"] == 2 * model.n_parameters
     for a, b in zip(g_bp, g_fd):
         assert np.allclose(a, b, rtol=1e-6, atol=1e-8)
-    _, c_part = F.perturbation_gradient(params, X, y, max_weights=7)
+    _, c_part = F.perturbation_gradient(model, X, y, max_weights=7)
     assert c_part["forward"] == 14
-
-
-def test_mlp_loss_at_zero_weights_is_log_classes():
-    X, y = _toy()
-    params = [np.zeros_like(p) for p in F.init_mlp([5, 4, 3], rng=0)]
-    assert F.mlp_loss(params, X, y) == pytest.approx(np.log(3))
+    after = model.state_dict()  # the weights are put back exactly
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_gradient_cost_and_time_to_loss_report_consistent_counts():
@@ -204,6 +303,18 @@ def test_gradient_cost_and_time_to_loss_report_consistent_counts():
     assert res["backprop_forward"][0] < res["mutation_forward"][0] <= 3000
     if res["mutation_reached"][0]:
         assert res["mutation_final_loss"][0] < 0.9
+
+
+def test_time_to_loss_counts_the_forward_passes_of_nn_train():
+    X, y = _toy(n=30)
+    res = F.time_to_loss(X, y, [4], rng=0, target_loss=0.9, max_forward=3000)
+    model = nn.MLP([5, 4, 3], activation="tanh", dtype="float64", rng=np.random.default_rng(0))
+    history = nn.train(
+        model, Adam(model.parameters(), learning_rate=0.01), X, y,
+        n_epochs=3000, batch_size=30, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    first = next(i for i, loss in enumerate(history) if loss < 0.9)
+    assert abs(res["backprop_forward"][0] - (first + 1)) <= 1  # shuffles differ: roundoff only
 
 
 # ------------------------------------------------------------------------ symmetry
@@ -225,14 +336,16 @@ def test_symmetry_ratios_of_the_textbook_solution():
 
 
 def test_symmetry_nets_that_solve_it_have_antisymmetric_weights():
-    res = F.train_symmetry(12, rng=0, n_sweeps=3000)
+    res = F.train_symmetry(12, rng=0, n_epochs=3000)
     assert res["solved"].sum() >= 3
     _, anti = F.symmetry_ratios(res["W1"][res["solved"]])
     assert anti.min() > 0.95
 
 
 # ----------------------------------------------------------------------- bad input
-P, R, T = F.family_dataset()
+
+
+MLP = _mlp([5, 3])
 
 
 @pytest.mark.parametrize(
@@ -244,36 +357,62 @@ P, R, T = F.family_dataset()
         (lambda: F.queries_correct(np.ones((104, 24)), T * 2), "targets"),
         (lambda: F.feature_correlations(np.ones((23, 6)), F.person_attributes()), "features"),
         (lambda: F.feature_correlations(np.ones((24, 6)), {"x": np.ones(5)}), "attributes"),
+        (lambda: F.query_inputs(P, R[:5]), "relations"),
+        (lambda: F.query_inputs(P, R, dtype="int64"), "dtype"),
         (lambda: F.FamilyTreeNet(0, rng=0), "n_nets"),
         (lambda: F.FamilyTreeNet(1, rng=0, init_scale=-1.0), "init_scale"),
+        (lambda: F.FamilyTreeNet(1, rng=0, learning_rate=0.0), "learning_rate"),
+        (lambda: F.FamilyTreeNet(1, rng=0, n_epochs=0), "n_epochs"),
+        (lambda: F.FamilyTreeNet(1, rng=0, batch_size=0), "batch_size"),
+        (lambda: F.FamilyTreeNet(1, rng=0, weight_decay=-1.0), "weight_decay"),
+        (lambda: F.FamilyTreeNet(1, rng=0, dtype="float16"), "dtype"),
         (lambda: F.FamilyTreeNet(1, rng=0).fit(P, R[:5], T), "relations"),
         (lambda: F.FamilyTreeNet(1, rng=0).fit(P + 30, R, T), "persons"),
+        (lambda: F.FamilyTreeNet(1, rng=0).fit(P, R, T[:5]), "targets"),
         (
             lambda: F.FamilyTreeNet(1, rng=0).fit(P, R, T, train_mask=np.ones((2, 104))),
             "train_mask",
         ),
-        (lambda: F.FamilyTreeNet(1, rng=0).fit(P, R, T, n_steps=0), "n_steps"),
-        (lambda: F.FamilyTreeNet(1, rng=0).predict_proba(P, R - 1), "relations"),
-        (lambda: F.init_mlp([5], rng=0), "sizes"),
-        (lambda: F.mlp_loss(F.init_mlp([5, 3], rng=0), np.ones((4, 6)), np.zeros(4, int)), "X"),
-        (lambda: F.mlp_loss(F.init_mlp([5, 3], rng=0), np.ones((4, 5)), np.full(4, 3)), "y"),
+        (
+            lambda: F.FamilyTreeNet(1, rng=0).fit(P, R, T, train_mask=np.zeros((1, 104))),
+            "train_mask",
+        ),
+        (lambda: F.StackedLinear(2, 0, 3, rng=0), "n_in"),
+        (lambda: F.StackedLinear(2, 3, 3, rng=0)(Tensor(np.ones((4, 5)))), "x"),
+        (lambda: F.FamilyTreeNetwork(1, rng=0, n_central=0), "n_central"),
         (
             lambda: F.backprop_gradient([np.ones((5, 3))], np.ones((4, 5)), np.zeros(4, int)),
-            "params",
+            "model",
         ),
+        (lambda: F.backprop_gradient(MLP, np.ones((4, 5)), np.zeros(3, int)), "y"),
+        (lambda: F.backprop_gradient(MLP, np.ones((4, 5)), -np.ones(4, int)), "y"),
+        (lambda: F.backprop_gradient(MLP, np.ones(5), np.zeros(4, int)), "X"),
+        (lambda: F.perturbation_gradient(MLP, np.ones((4, 5)), np.zeros(4, int), eps=0.0), "eps"),
         (
             lambda: F.perturbation_gradient(
-                F.init_mlp([5, 3], rng=0), np.ones((4, 5)), np.zeros(4, int), eps=0.0
+                _mlp([5, 3], dtype="float32"), np.ones((4, 5)), np.zeros(4, int)
             ),
-            "eps",
-        ),  # fmt: skip
+            "float64",
+        ),
+        (
+            lambda: F.perturbation_gradient(MLP, np.ones((4, 5)), np.zeros(4, int), max_weights=0),
+            "max_weights",
+        ),
         (lambda: F.gradient_cost(np.ones((4, 5)), np.zeros(4, int), [], rng=0), "hidden_sizes"),
         (
             lambda: F.time_to_loss(np.ones((4, 5)), np.zeros(4, int), [2], rng=0, target_loss=0.0),
             "target_loss",
-        ),  # fmt: skip
+        ),
+        (
+            lambda: F.time_to_loss(
+                np.ones((4, 5)), np.zeros(4, int), [2], rng=0, learning_rate=0.0
+            ),
+            "learning_rate",
+        ),
         (lambda: F.symmetry_dataset(1), "n_bits"),
         (lambda: F.train_symmetry(2, rng=0, momentum=1.0), "momentum"),
+        (lambda: F.train_symmetry(2, rng=0, n_epochs=0), "n_epochs"),
+        (lambda: F.train_symmetry(2, rng=0, learning_rate=-0.1), "learning_rate"),
         (lambda: F.symmetry_ratios(np.ones((5, 2))), "W1"),
     ],
 )
@@ -282,6 +421,27 @@ def test_bad_input_is_refused_with_the_argument_named(call, arg):
         call()
 
 
-def test_rng_none_is_refused():
+X_TOY, Y_TOY = _toy(n=12)
+RNG_CALLS = {
+    "held_out_splits": lambda rng: F.held_out_splits(2, rng=rng),
+    "FamilyTreeNet": lambda rng: F.FamilyTreeNet(1, rng=rng),
+    "FamilyTreeNetwork": lambda rng: F.FamilyTreeNetwork(1, rng=rng),
+    "StackedLinear": lambda rng: F.StackedLinear(1, 2, 2, rng=rng),
+    "gradient_cost": lambda rng: F.gradient_cost(X_TOY, Y_TOY, [2], rng=rng, n_probe=2),
+    "time_to_loss": lambda rng: F.time_to_loss(X_TOY, Y_TOY, [2], rng=rng, max_forward=5),
+    "train_symmetry": lambda rng: F.train_symmetry(1, rng=rng, n_epochs=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RNG_CALLS))
+def test_a_negative_seed_is_refused_naming_rng(name):
+    with pytest.raises(ValueError, match="rng"):
+        RNG_CALLS[name](-1)
+
+
+@pytest.mark.parametrize("name", sorted(RNG_CALLS))
+def test_a_legacy_random_state_or_none_is_refused_naming_rng(name):
     with pytest.raises(TypeError, match="rng"):
-        F.FamilyTreeNet(1, rng=None)
+        RNG_CALLS[name](np.random.RandomState(0))  # noqa: NPY002 (the legacy API is refused)
+    with pytest.raises(TypeError, match="rng"):
+        RNG_CALLS[name](None)
