@@ -296,6 +296,10 @@ X4, Y2 = np.ones((2, 4)), np.array([0, 1])
         (lambda: RNN(np.ones((2, 5))), ValueError, "x"),
         (lambda: D.gradient_through_time(NET, X4, Y2), TypeError, "model"),
         (lambda: D.gradient_through_time(RNN, np.ones((2, 4)), np.ones(2)), ValueError, "y"),
+        (lambda: D.train_rnn(NET, X4, Y2, X4, Y2, learning_rate=0.1, n_epochs=1, rng=0),
+         TypeError, "model"),
+        (lambda: D.train_rnn(RNN, X4, np.ones((2, 1)), X4, np.ones((3, 1)), learning_rate=0.1,
+                             n_epochs=1, rng=0), ValueError, "y_test"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_with_a_message_naming_the_argument(call, error, match):
