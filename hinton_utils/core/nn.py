@@ -447,16 +447,29 @@ def train_epoch(
         rng: int seed or Generator for the shuffle.
         loss: ``loss(predictions, targets)`` returning a scalar Tensor.
     """
+    X, y = _training_data(model, X, y)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    return _epoch(model, optimizer, X, y, batch_size, B.as_generator(rng, "rng"), loss)
+
+
+def _training_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
+    """``X`` in the model's dtype and ``y``, checked once before any epoch."""
     params = model.parameters()
     dtype = params[0].dtype if params else "float32"
     X = check_array(X, "X", ndim=2).astype(dtype, copy=False)
     y = check_array(y, "y")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} rows to match X; got {y.shape[0]}")
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    return X, y
+
+
+def _epoch(
+    model: Module, optimizer: Any, X: Any, y: Any, batch_size: int, gen: Any, loss: Callable
+) -> float:
+    """One epoch on data already checked: the hot loop, with nothing re-validated."""
     n = X.shape[0]
     # Shuffle once per epoch, then take contiguous slices (views, no per-batch copy or check).
-    order = next(minibatches(n, n, rng))
+    order = B.xp().argsort(gen.random(n))
     X, y = X[order], y[order]
     total = 0.0
     model.train()
@@ -513,6 +526,8 @@ def train(
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be a bool; got {type(progress).__name__}")
     gen = B.as_generator(rng, "rng")
+    X, y = _training_data(model, X, y)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     epochs: Any = range(1, n_epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -523,9 +538,7 @@ def train(
     # result is then the same with the reader's default threading as in the build.
     with B.one_blas_thread():
         for epoch in epochs:
-            history.append(
-                train_epoch(model, optimizer, X, y, batch_size=batch_size, rng=gen, loss=loss)
-            )
+            history.append(_epoch(model, optimizer, X, y, batch_size, gen, loss))
             if callback is not None and callback(epoch, history[-1]):
                 break
     return history
