@@ -184,11 +184,6 @@ def dbn_log_likelihood(X: Any, layers: Any) -> float:
     return float(logsumexp(_log_bernoulli_pairs(X, S @ W.T + b) + L_up[None, :], axis=1).mean())
 
 
-def _weighted_stats(S: Any, w: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
-    Ph = sigmoid(S @ W + c)
-    return (S * w[:, None]).T @ Ph, w @ S, w @ Ph
-
-
 def bound_curve(
     X: Any,
     first: Any,
@@ -288,13 +283,10 @@ def bound_curve(
     record(0)
     for epoch in range(1, n_epochs + 1):
         if method == "exact":
-            logp2 = -rbm.free_energy(S, W2, b2, c2)
-            p2 = xp.exp(logp2 - logsumexp(logp2, axis=0))
-            dvh, dv, dh = _weighted_stats(S, q_agg, W2, c2)
-            mvh, mv, mh = _weighted_stats(S, p2, W2, c2)
-            W2 = W2 + learning_rate * (dvh - mvh)
-            b2 = b2 + learning_rate * (dv - mv)
-            c2 = c2 + learning_rate * (dh - mh)
+            dW, db, dc = rbm.exact_gradient(S, W2, b2, c2, weights=q_agg)
+            W2 = W2 + learning_rate * dW
+            b2 = b2 + learning_rate * db
+            c2 = c2 + learning_rate * dc
         else:
             Qs = xp.repeat(Q, n_samples, axis=0)
             H = (gen.random(Qs.shape) < Qs).astype("float64")

@@ -196,56 +196,70 @@ def log_likelihood(X: Any, W: Any, b: Any, c: Any) -> float:
     return float(-free_energy(X, W, b, c).mean() - log_partition(W, b, c))
 
 
+def _statistics(S: Any, w: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
+    """<v h^T>, <v>, <h> over the rows ``S`` weighted by ``w``, the hidden units summed out.
+
+    ``p(h_j = 1 | v) = sigmoid(c_j + v.W_j)``; pass ``(W.T, b)`` for the statistics
+    of the hidden layer's states (the outer product then comes out transposed).
+    """
+    Ph = sigmoid(S @ W + c)
+    return (S * w[:, None]).T @ Ph, w @ S, w @ Ph
+
+
 def _model_statistics(W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
     """Exact <v h^T>, <v>, <h> under the model, enumerating the smaller layer."""
     xp = B.xp()
     V, H = W.shape
-    if V <= 14 and V <= H:  # one block: share the softplus between log Z and p(v)
-        S = all_states(V)
-        A = S @ W + c
-        logits = S @ b + softplus(A).sum(axis=1)
-        p = xp.exp(logits - logsumexp(logits))
-        Ph = sigmoid(A)
-        return (S * p[:, None]).T @ Ph, p @ S, p @ Ph
     logZ = _log_partition(W, b, c)
     vh, ev, eh = xp.zeros((V, H)), xp.zeros(V), xp.zeros(H)
-    if V <= H:
-        for S in _blocks(V):
+    for S in _blocks(min(V, H)):
+        if V <= H:  # p(v) for every visible state, hidden units summed out
             p = xp.exp(S @ b + softplus(S @ W + c).sum(axis=1) - logZ)
-            Ph = sigmoid(S @ W + c)
-            vh += (S * p[:, None]).T @ Ph
-            ev += p @ S
-            eh += p @ Ph
-    else:
-        for S in _blocks(H):
+            block_vh, block_v, block_h = _statistics(S, p, W, c)
+        else:  # p(h) for every hidden state, visible units summed out
             p = xp.exp(S @ c + softplus(S @ W.T + b).sum(axis=1) - logZ)
-            Pv = sigmoid(S @ W.T + b)
-            vh += (Pv * p[:, None]).T @ S
-            ev += p @ Pv
-            eh += p @ S
+            block_hv, block_h, block_v = _statistics(S, p, W.T, b)
+            block_vh = block_hv.T
+        vh += block_vh
+        ev += block_v
+        eh += block_h
     return vh, ev, eh
 
 
-def _data_statistics(X: Any, W: Any, c: Any) -> tuple[Any, Any, Any]:
-    Ph = sigmoid(X @ W + c)
-    n = X.shape[0]
-    return X.T @ Ph / n, X.mean(axis=0), Ph.mean(axis=0)
-
-
-def exact_gradient(X: Any, W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
+def exact_gradient(X: Any, W: Any, b: Any, c: Any, *, weights: Any = None) -> tuple[Any, Any, Any]:
     """The exact gradient of the mean log-likelihood of ``X``: (dW, db, dc).
 
     ``dW = <v h^T>_data - <v h^T>_model`` with hidden probabilities in the data
     term and the model term computed by enumeration.
+
+    Args:
+        X: binary data (n, V).
+        W, b, c: the parameters.
+        weights: optional probabilities of the rows of ``X`` (non-negative, summing
+            to 1): the gradient of ``sum_r weights_r log p(x_r)``, for training on a
+            distribution over states (a deep belief net's aggregated posterior).
+            Default: every row weighs ``1/n``.
     """
     W, b, c = _check_params(W, b, c)
     X = _check_visible(X, W.shape[0])
     _check_small(W, "exact_gradient")
-    return _exact_gradient(X, W, b, c)
+    if weights is not None:
+        weights = check_array(
+            weights, "weights", shape=(X.shape[0],), dtype="float64", values="nonnegative"
+        )
+        if abs(float(weights.sum()) - 1.0) > 1e-8:
+            raise ValueError(f"weights must sum to 1; they sum to {float(weights.sum()):.6g}")
+    return _exact_gradient(X, W, b, c, weights)
 
 
-def _exact_gradient(X: Any, W: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
-    dvh, dv, dh = _data_statistics(X, W, c)
+def _data_statistics(X: Any, W: Any, c: Any, weights: Any = None) -> tuple[Any, Any, Any]:
+    n = X.shape[0]
+    w = B.xp().full(n, 1.0 / n) if weights is None else weights
+    return _statistics(X, w, W, c)
+
+
+def _exact_gradient(X: Any, W: Any, b: Any, c: Any, weights: Any = None) -> tuple[Any, Any, Any]:
+    dvh, dv, dh = _data_statistics(X, W, c, weights)
     mvh, mv, mh = _model_statistics(W, b, c)
     return dvh - mvh, dv - mv, dh - mh
 

@@ -498,3 +498,16 @@ def test_a_negative_seed_is_refused_with_a_message_naming_rng(call):
     with pytest.raises(TypeError, match="rng"):
         call(np.random.RandomState(0))  # noqa: NPY002 (the legacy API is what is refused)
     call(B.rng(0))  # a Generator is fine
+
+
+def test_exact_gradient_with_weights_is_the_gradient_of_a_weighted_likelihood():
+    W, b, c = random_rbm(4, 3, 2, scale=0.7)
+    X = np.array([[0.0, 1, 1, 0], [1, 0, 0, 1]])
+    weighted = rbm.exact_gradient(X, W, b, c, weights=np.array([2 / 3, 1 / 3]))
+    repeated = rbm.exact_gradient(X[[0, 0, 1]], W, b, c)
+    for a, e in zip(weighted, repeated, strict=True):
+        np.testing.assert_allclose(a, e, atol=1e-14)
+    with pytest.raises(ValueError, match="weights must sum to 1"):
+        rbm.exact_gradient(X, W, b, c, weights=np.array([0.5, 0.6]))
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        rbm.exact_gradient(X, W, b, c, weights=np.array([1.5, -0.5]))
