@@ -34,8 +34,6 @@ network (``W`` of shape ``(n, n)``) or a stack of ``R`` independent networks
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 from .core import backend as B
@@ -67,23 +65,6 @@ ANNEALING_SCHEDULE_1985: tuple[tuple[int, float], ...] = (
 )
 
 # ----------------------------------------------------------------------------- helpers
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Run the training loops with one BLAS thread (a context manager or a decorator).
-
-    Their matrix products are small (tens of rows by a few thousand columns) and
-    run thousands of times; on a busy 2-core machine OpenBLAS's worker threads
-    spin and wait, making a loop ten times slower. One thread is always faster here.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _check_units(units: Any) -> str:
@@ -349,7 +330,7 @@ def _check_mask(mask: Any, n: int) -> Any:
     return M * (1.0 - xp.eye(n))
 
 
-@_one_blas_thread()
+@B.one_blas_thread()
 def train_exact(
     data: Any,
     mask: Any,
@@ -550,7 +531,7 @@ def _sampled(Wb, bb, data, gen, n_repeats, sched, n_stat, T_stat, p_off, p_on) -
     return {"C_clamped": Cp, "m_clamped": mp, "C_free": Cm, "m_free": mm}
 
 
-@_one_blas_thread()
+@B.one_blas_thread()
 def train_1985(
     data: Any,
     mask: Any,

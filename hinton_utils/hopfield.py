@@ -367,6 +367,7 @@ def theoretical_error_rate(alpha: Any) -> Any:
     return xp.asarray(vals, dtype=xp.float64)
 
 
+@B.one_blas_thread()  # many small products: one thread is faster (core.backend)
 def capacity_curve(
     n_units: int,
     alphas: Any,
