@@ -54,27 +54,25 @@ def _package_classes_with_fit() -> list[type]:
     return found
 
 
+def _arrays(value):
+    """Every array in ``value`` (an array, a Tensor, or nested lists/tuples/dicts of them)."""
+    if isinstance(value, dict):
+        return [a for key in sorted(value) for a in _arrays(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [a for item in value for a in _arrays(item)]
+    return [B.asnumpy(getattr(value, "data", value))]
+
+
 def _learned(estimator, names):
-    out = {}
-    for name in names:
-        value = getattr(estimator, name)
-        if isinstance(value, (list, tuple)):
-            out[name] = [B.asnumpy(getattr(v, "data", v)) for v in value]
-        else:
-            out[name] = B.asnumpy(getattr(value, "data", value))
-    return out
+    return {name: _arrays(getattr(estimator, name)) for name in names}
 
 
 def _assert_same(a, b):
     assert a.keys() == b.keys()
     for name in a:
-        left, right = a[name], b[name]
-        if isinstance(left, list):
-            assert len(left) == len(right), name
-            for x, y in zip(left, right, strict=True):
-                np.testing.assert_array_equal(x, y, err_msg=name)
-        else:
-            np.testing.assert_array_equal(left, right, err_msg=name)
+        assert len(a[name]) == len(b[name]), name
+        for x, y in zip(a[name], b[name], strict=True):
+            np.testing.assert_array_equal(x, y, err_msg=name)
 
 
 def _snapshot(estimator) -> bytes:
