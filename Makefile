@@ -17,7 +17,7 @@ LINTED := $(wildcard hinton_utils tests scripts benchmarks book/_ext)
 SUPPORTED := "3.10 3.11 3.12 3.13"
 PY_CHECK := import sys; v = "%d.%d" % sys.version_info[:2]; \
   sys.exit(0 if v in $(SUPPORTED).split() else "this is Python " + sys.version.split()[0] \
-  + ": The Hinton Notebooks need Python " + " or ".join($(SUPPORTED).split()) \
+  + ": The Hinton Notebooks need Python " + " to ".join($(SUPPORTED).split()[::3]) \
   + " (set PYTHON=..., e.g. make PYTHON=python3.12 test)")
 # The oldest versions pyproject.toml allows, in a second environment.
 LOWEST := .venv-lowest
@@ -68,7 +68,7 @@ sitetest: venv
 # The unit tests and every notebook on the lowest versions of the package's
 # direct dependencies (uv's --resolution lowest-direct: numpy 2.0, scipy 1.13,
 # matplotlib 3.9, scikit-learn 1.4.2, ipywidgets 7.7.1 ...), with BLAS free to
-# use every core, as on a reader's laptop or Colab.
+# use every core, as on a reader's laptop or Colab: so the notebooks run one at a time.
 lowest: venv
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
@@ -81,8 +81,7 @@ lowest: venv
 	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS \
 	  HINTON_STATIC=1 PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1 \
 	  PYTHONPATH=$(CURDIR) $(LOWEST)/bin/python -m pytest -q -p no:cacheprovider \
-	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -n 2 --dist loadscope \
-	  -o testpaths= $(NOTEBOOKS)
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -o testpaths= $(NOTEBOOKS)
 
 # Opt-in (not part of make test): every notebook with other seeds (HINTON_SEED
 # overrides the seed a chapter passes to hu.setup), then the asserts that failed.
