@@ -107,3 +107,18 @@ def test_image_grid_tiles_images():
     plt.close(fig)
     with pytest.raises(ValueError, match="images must have shape"):
         plots.image_grid(ax, np.ones((2, 5)), (2, 2))
+
+
+def test_setup_honours_hinton_seed(monkeypatch):
+    """`make seeds` reruns every chapter with HINTON_SEED replacing the seed it asks for."""
+    import hinton_utils as hu
+
+    monkeypatch.delenv("HINTON_SEED", raising=False)
+    default = hu.setup(seed=0).random(3)
+    monkeypatch.setenv("HINTON_SEED", "7")
+    overridden = hu.setup(seed=0).random(3)
+    assert np.allclose(overridden, hu.core.backend.asnumpy(hu.core.backend.rng(7).random(3)))
+    assert not np.allclose(default, overridden)
+    monkeypatch.setenv("HINTON_SEED", "seven")
+    with pytest.raises(ValueError, match="HINTON_SEED must be an integer"):
+        hu.setup(seed=0)
