@@ -487,3 +487,49 @@ def test_solutions_appear_in_print(browser, server, page_path):
     assert solutions, f"{page_path} has no solutions"
     hidden = [s["id"] for s in solutions if not s["shown"] or s["buttons"]]
     assert not hidden, f"in print these solutions are hidden or show a button: {hidden}"
+
+
+# ----------------------------------------------------------------- figures
+
+FIGURE_TEXT_JS = """
+() => Array.from(document.querySelectorAll('article img')).filter(img => !img.closest('.hinton-demo'))
+  .map(img => {
+    const fig = img.closest('figure');
+    const number = fig ? fig.querySelector('figcaption .caption-number') : null;
+    return {alt: img.getAttribute('alt') || '', number: number ? number.innerText.trim() : '',
+            caption: fig && fig.querySelector('figcaption') ? fig.querySelector('figcaption').innerText.trim() : ''};
+  })
+"""
+
+# Chapters whose figures still lack a caption, a number or alt text (cell metadata
+# "mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}).
+# When a chapter is done, this test XPASSes and fails: delete its entry here.
+FIGURES_WITHOUT_CAPTIONS = set(CHAPTERS)
+
+
+@pytest.mark.parametrize(
+    "page_path",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(
+                reason="figures lack caption, number or alt text (notebook metadata)", strict=True
+            ),
+        )
+        if p in FIGURES_WITHOUT_CAPTIONS
+        else p
+        for p in CHAPTERS
+    ],
+)
+def test_figures_have_a_numbered_caption_and_alt_text(browser, server, page_path):
+    page, _ = _open(browser, server, page_path)
+    figures = page.evaluate(FIGURE_TEXT_JS)
+    page.close()
+    chapter = int(re.search(r"/(\d\d)_", page_path)[1])
+    for k, fig in enumerate(figures, start=1):
+        where = f"figure {k} of {page_path}"
+        assert fig["alt"].strip() and not re.search(r"\.(png|jpe?g|svg)$", fig["alt"]), (
+            f"{where}: alt text is a file name ({fig['alt']!r}), not what the figure shows"
+        )
+        assert re.match(rf"Fig(ure|\.) {chapter}\.\d+", fig["number"]), f"{where}: no number"
+        assert len(fig["caption"]) > len(fig["number"]) + 10, f"{where}: no caption"
