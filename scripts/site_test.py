@@ -482,6 +482,7 @@ PRINT_JS = """
 def test_solutions_appear_in_print(browser, server, page_path):
     page, _ = _open(browser, server, page_path)
     page.emulate_media(media="print")
+    page.wait_for_timeout(400)  # let togglebutton's fade (0.3 s) finish
     solutions = page.evaluate(PRINT_JS)
     page.close()
     assert solutions, f"{page_path} has no solutions"
