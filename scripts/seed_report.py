@@ -15,11 +15,21 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+_COLOUR = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")
 
-def _last_error_line(text: str) -> str:
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in text.splitlines()]
-    errors = [line for line in lines if re.match(r"^\w*(Error|Exception)\b", line)]
-    return (errors or [line for line in lines if line] or ["(no message)"])[-1][:200]
+
+def _failure(text: str) -> str:
+    """The failing line (IPython marks it ---->) and the error it raised."""
+    lines = [_COLOUR.sub("", line).rstrip() for line in text.splitlines()]
+    marked = [
+        re.split(r"-+>", line, maxsplit=1)[1].strip()
+        for line in lines
+        if re.search(r"^\s*-+>", line)
+    ]
+    errors = [line.strip() for line in lines if re.match(r"^\w*(Error|Exception)\b", line)]
+    where = marked[-1] if marked else "(no line)"
+    where = re.sub(r"^\d+\s+", "", where)  # drop IPython's line number
+    return f"{where[:150]}  [{(errors or ['?'])[-1][:120]}]"
 
 
 def main(folder: str) -> int:
@@ -39,8 +49,9 @@ def main(folder: str) -> int:
             if problem is None:
                 continue
             n_failed += 1
-            chapter = Path(case.get("file") or case.get("classname", "?")).stem
-            detail = _last_error_line((problem.text or "") + "\n" + (problem.get("message") or ""))
+            chapter = (case.get("classname") or "?").removeprefix("notebooks.")
+            chapter = chapter.removesuffix(".ipynb")
+            detail = _failure((problem.get("message") or "") + "\n" + (problem.text or ""))
             failures[chapter].append(f"seed {seed}, {case.get('name')}: {detail}")
         totals.append(f"seed {seed}: {n_failed} failing cells")
     print("\n".join(totals))
