@@ -11,6 +11,7 @@ cheap and ``hu.hebb.oja(...)`` just works; ``dir(hu)`` lists them all.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,16 @@ def setup(seed: int = 0, backend_name: str | None = None) -> Any:
 
     Every notebook's first cell calls this, so all chapters look alike and are
     deterministic: all randomness in a chapter flows from the Generator it returns.
+    The environment variable ``HINTON_SEED``, when set to an integer, replaces
+    ``seed``: ``make seeds`` uses it to check that what a chapter asserts holds
+    for other runs, not only for the one in the book.
     """
+    override = os.environ.get("HINTON_SEED", "").strip()
+    if override:
+        try:
+            seed = int(override)
+        except ValueError:
+            raise ValueError(f"HINTON_SEED must be an integer seed; got {override!r}") from None
     if backend_name is not None:
         _backend.use(backend_name)
     from . import plots  # matplotlib is imported only when a chapter starts

@@ -36,6 +36,25 @@ _ICONS = {
     "fa fa-plus": "+",  # faster
 }
 _CDN_LINK = re.compile(r"<link rel=\"stylesheet\"\s+href=\"https?://[^\"]+\">", re.S)
+_IMG = re.compile(r'<img id="(_anim_img\w+)">')
+_SLIDER = re.compile(r'<input id="(_anim_slider\w+)" type="range"')
+
+# matplotlib sizes the player for a wide screen (a 374 px slider, nine 36 px
+# buttons, the frame at its natural width). Inside a demo everything shrinks to
+# the column instead, so a 390 px phone loses nothing, the "+" button included.
+_DEMO_CSS = """<style>
+.hinton-demo .animation { display: block; max-width: 100%; }
+.hinton-demo .animation img { max-width: 100%; height: auto; }
+.hinton-demo input[type=range].anim-slider { display: block; width: 100%; max-width: 374px;
+  margin: 0 auto; }
+.hinton-demo .hinton-demo-label { display: block; font-weight: 600; margin-top: 0.4em; }
+.hinton-demo .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center;
+  gap: 2px; }
+.hinton-demo .anim-buttons button { width: auto; min-width: 2.2em; max-width: 36px;
+  flex: 1 1 0; }
+.hinton-demo .anim-state { display: flex; flex-wrap: wrap; justify-content: center;
+  gap: 0 0.5em; }
+</style>"""
 
 MAX_FRAMES = 40  # every frame is an embedded PNG: keep pages light
 
@@ -85,6 +104,7 @@ def interactive(
     figsize: tuple[float, float] = (6.0, 4.0),
     fmt: str = "{:g}",
     interval_ms: int = 400,
+    alt: str | None = None,
 ) -> Any:
     """A slider over ``values`` that redraws ``draw(fig, value)``.
 
@@ -95,21 +115,31 @@ def interactive(
         figsize: the figure's size in inches.
         fmt: how to print a value in the title.
         interval_ms: time between frames when the static version plays.
+        alt: what the frames show, for a reader who cannot see them (the
+            static page's alt text). By default it names the slider's
+            quantity and range; a chapter should say what changes.
 
     Returns:
         An ipywidgets box in a live kernel; otherwise an ``IPython.display.HTML``
         animation whose controls work without a kernel.
     """
     values = _check(draw, values, label)
+    if alt is not None and (not isinstance(alt, str) or not alt.strip()):
+        raise TypeError("alt must be a non-empty string describing the frames, or None")
+    if alt is None:
+        alt = (
+            f"Animated figure with one frame per value of {label}, "
+            f"from {fmt.format(values[0])} to {fmt.format(values[-1])} ({len(values)} frames)."
+        )
     if not static_mode():
         try:
             return _live(draw, values, label, figsize, fmt)
         except ImportError:
             pass
-    return _static(draw, values, label, figsize, fmt, interval_ms)
+    return _static(draw, values, label, figsize, fmt, interval_ms, alt)
 
 
-def _static(draw, values, label, figsize, fmt, interval_ms):
+def _static(draw, values, label, figsize, fmt, interval_ms, alt):
     from IPython.display import HTML
 
     fig = plt.figure(figsize=figsize)
@@ -122,14 +152,30 @@ def _static(draw, values, label, figsize, fmt, interval_ms):
     )
     page = _offline(animation.to_jshtml(default_mode="once"))
     plt.close(fig)
+    page = _accessible(page, label, alt)
     note = f'<p class="hinton-demo-note"><em>{html.escape(_STATIC_NOTE)}</em></p>'
-    return HTML(f'<div class="hinton-demo">{note}{page}</div>')
+    return HTML(f'<div class="hinton-demo">{_DEMO_CSS}{note}{page}</div>')
 
 
 def _offline(page: str) -> str:
     page = _CDN_LINK.sub("", page)
     for css_class, symbol in _ICONS.items():
         page = page.replace(f'<i class="{css_class}"></i>', symbol)
+    return page
+
+
+def _accessible(page: str, label: str, alt: str) -> str:
+    """Give the frame alt text and the slider a visible label naming its quantity."""
+    page, n_img = _IMG.subn(lambda m: f'<img id="{m[1]}" alt="{html.escape(alt)}">', page)
+    page, n_slider = _SLIDER.subn(
+        lambda m: (
+            f'<label class="hinton-demo-label" for="{m[1]}">{html.escape(label)}</label>\n'
+            f'<input id="{m[1]}" type="range"'
+        ),
+        page,
+    )
+    if n_img != 1 or n_slider != 1:  # matplotlib changed its template: fail loudly
+        raise RuntimeError("unexpected to_jshtml markup: cannot add the label and alt text")
     return page
 
 

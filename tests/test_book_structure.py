@@ -16,12 +16,47 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-SETUP_CELL = """\
+
+def _repository_url() -> str:
+    """The one place the repository's address is written: _config.yml."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"]
+
+
+REPOSITORY = _repository_url()
+
+# The first code cell of every chapter. On Colab it installs our package while
+# holding Colab's own versions of its dependencies fixed (Colab ships
+# ipywidgets 7.7.1 and renders no ipywidgets 8 without extra set-up), and if
+# that cannot work it stops with a plain message instead of a later
+# ModuleNotFoundError. Everywhere else it only imports.
+SETUP_CELL = f"""\
 # Setup: the same first cell in every chapter (locally, Binder, Colab, CI).
 import sys
 
-if "google.colab" in sys.modules:  # on Colab only: add our small package, upgrade nothing else
-    %pip install -q "hinton-utils @ git+https://github.com/hinton-notebooks/hinton-notebooks"
+if "google.colab" in sys.modules:  # on Colab: add our package, change nothing else
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    needs = "numpy scipy matplotlib scikit-learn mlxtend ipywidgets tqdm".split()
+    keep = []  # Colab's own versions of what hinton-utils needs, held as they are
+    for name in needs:
+        try:
+            keep.append(f"{{name}}=={{version(name)}}")
+        except PackageNotFoundError:
+            pass
+    package = "hinton-utils @ git+{REPOSITORY}"
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", package, *keep],
+        capture_output=True,
+        text=True,
+    )
+    if pip.returncode != 0:
+        raise RuntimeError(
+            "Could not install hinton-utils on Colab without changing Colab's own "
+            "packages, so this chapter cannot run here. Open it on Binder instead. "
+            "pip said:\\n" + pip.stderr[-1500:]
+        )
 import hinton_utils as hu
 
 rng = hu.setup(seed=0)"""
@@ -70,14 +105,23 @@ def test_notebook_is_named_listed_and_titled(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_exercises_solutions_and_a_hidden_assert_cell(path):
+    """Exercises use colon fences, which Jupyter, Colab and GitHub show as text and maths.
+
+    A backtick fence (```` ```{exercise} ````) shows as a raw code block outside
+    the website. The site numbers exercises per chapter (book/_ext/chapter_numbers.py),
+    so prose refers to one by its label, never by a hand-written number.
+    """
     cells = _load(path)["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    # Directives may be backtick or colon fences (colon fences read as text outside the site).
-    exercises = re.findall(r"(?:```|:::)\{exercise\}\n:label: (\S+)", text)
-    solutions = re.findall(r"(?:```|:::)\{solution-start\} (\S+)", text)
+    fenced = re.findall(r"^```+\{(exercise|solution|solution-start|solution-end)\}", text, re.M)
+    assert not fenced, f"write {sorted(set(fenced))} as colon fences (:::{{exercise}}), not ```"
+    exercises = re.findall(r"^:::+\{exercise\}[^\n]*\n:label: (\S+)", text, re.M)
+    solutions = re.findall(r"^:::+\{solution-start\} (\S+)", text, re.M)
     assert exercises, "every chapter ends with exercises"
     assert sorted(exercises) == sorted(solutions), "every exercise has a solution"
     assert text.count("{solution-start}") == text.count("{solution-end}")
+    numbered = re.findall(r"\bExercises? \d+\b(?!\.\d)", text)
+    assert not numbered, f"refer to exercises by label ({{ref}}`label`), not by number: {numbered}"
     last = cells[-1]
     assert last["cell_type"] == "code" and "remove-cell" in last["metadata"].get("tags", [])
     assert "assert " in "".join(last["source"]), "the last cell asserts the prose's numbers"
@@ -128,3 +172,45 @@ def test_every_citation_has_a_bibtex_entry():
         for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", text):
             cited.update(k.strip() for k in group.split(","))
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def test_the_repository_address_is_the_same_everywhere():
+    """_config.yml holds it; the README, the landing page and every setup cell repeat it."""
+    for page in ("README.md", "book/intro.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        found = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text))
+        assert found == {REPOSITORY}, f"{page} names {sorted(found)}, _config.yml {REPOSITORY}"
+    for path in NOTEBOOKS:
+        code = [c for c in _load(path)["cells"] if c["cell_type"] == "code"]
+        first = "".join(code[0]["source"])
+        found = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", first))
+        assert found == {REPOSITORY}, f"{path.name}'s setup cell names {sorted(found)}"
+
+
+def test_binder_holds_what_a_reader_needs_and_not_the_toolchain():
+    lines = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = {re.split(r"[=<>!~ ;\[]", line.strip())[0].lower() for line in lines}
+    names.discard("")
+    names = {n for n in names if not n.startswith("#")}
+    assert not any(line.strip().startswith("-r") for line in lines), "no -r of the build's pins"
+    toolchain = {"sphinx", "jupyter-book", "playwright", "ruff", "pytest", "nbval"}
+    assert not names & toolchain, f"Binder does not need {sorted(names & toolchain)}"
+    needed = {"numpy", "scipy", "matplotlib", "scikit-learn", "mlxtend", "ipywidgets"}
+    assert needed <= names, f"Binder lacks {sorted(needed - names)}"
+    assert "jupyterlab-myst" in names, "JupyterLab renders the chapters' MyST with jupyterlab-myst"
+
+
+def test_declared_lower_bounds_allow_colab_and_the_tests_extra_exists():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    bounds = dict(re.fullmatch(r"([\w-]+)>=([\w.]+)", d).groups() for d in project["dependencies"])
+    # Colab's ipywidgets must satisfy the bound, or installing us would upgrade it.
+    assert tuple(map(int, bounds["ipywidgets"].split("."))) <= (7, 7, 1)
+    assert bounds["numpy"] == "2.0", "chapter 04 uses np.bitwise_count (NumPy 2)"
+    test_extra = {
+        re.split(r"[=<>]", d)[0].lower() for d in project["optional-dependencies"]["test"]
+    }
+    assert {"pytest", "pyyaml", "hypothesis", "nbval"} <= test_extra
