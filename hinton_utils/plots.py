@@ -189,8 +189,9 @@ def family_feature_diagrams(fig: Any, weights: Any, names: Sequence[str] | None 
     axes = np.atleast_1d(axes)
     for j, ax in enumerate(axes):
         hinton_diagram(ax, W[:, j].reshape(2, 12), max_weight=top)
-        ax.set_ylabel(f"unit {j + 1}", rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(f"unit {j + 1}", rotation=0, ha="right", va="center", fontsize=10)
     if names is not None:
         axes[-1].set_xticks(range(12))
-        axes[-1].set_xticklabels(list(names)[:12], rotation=60, fontsize=7)
+        axes[-1].set_xticklabels(list(names)[:12], rotation=60, ha="right", fontsize=10)
+        axes[-1].tick_params(axis="x", length=0)
     return axes
