@@ -26,6 +26,7 @@ This module has four layers, from the idea to a trained network:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,8 @@ from .core import backend as B
 from .core import functional as F
 from .core import nn
 from .core.autodiff import Tensor, no_grad
-from .core.validation import check_array, check_int, check_real
+from .core.optim import Adam
+from .core.validation import check_array, check_choice, check_int, check_real
 
 __all__ = [
     "FACE_PART_POSES",
@@ -44,12 +46,15 @@ __all__ = [
     "SmallCNN",
     "agreement_monte_carlo",
     "agreement_probability",
+    "assignment_accuracy",
     "average_votes",
     "capsnet_loss",
     "capsule_lengths",
     "capsule_targets",
     "capsule_votes",
     "class_scores",
+    "compare_on_digits",
+    "DigitComparison",
     "dynamic_routing",
     "em_route",
     "evaluate",
@@ -259,10 +264,13 @@ def _neighbour_counts(votes: Any, radius: float) -> Any:
     return (d2 < radius * radius).sum(axis=2), d2
 
 
-def route_to_one(votes: Any, *, n_iter: int = 3, radius: float = 0.3) -> tuple[Any, Any]:
+def route_to_one(
+    votes: Any, *, n_iter: int = 3, radius: float = 0.3, start: str = "neighbours"
+) -> tuple[Any, Any]:
     """Routing by agreement for one parent: find the tight cluster of votes.
 
-    Start at the vote with the most other votes within ``radius``; then
+    Start at the vote with the most other votes within ``radius`` (or, with
+    ``start="mean"``, at the average of all votes); then
     ``n_iter`` times, weight every vote by a Gaussian kernel
     ``exp(-|v - centre|^2 / (2 radius^2))`` and move the centre to the weighted
     mean of the votes.
@@ -271,6 +279,7 @@ def route_to_one(votes: Any, *, n_iter: int = 3, radius: float = 0.3) -> tuple[A
         votes: (n_scenes, n_votes, dim).
         n_iter: reweighting iterations, >= 1.
         radius: the kernel's width, > 0.
+        start: ``"neighbours"`` or ``"mean"``.
 
     Returns:
         ``(centre, weights)``: (n_scenes, dim) and (n_scenes, n_votes), each
@@ -279,9 +288,13 @@ def route_to_one(votes: Any, *, n_iter: int = 3, radius: float = 0.3) -> tuple[A
     v = _check_votes(votes)
     n_iter = check_int(n_iter, "n_iter", low=1)
     radius = check_real(radius, "radius", low=0.0, low_open=True)
+    start = check_choice(start, "start", ("neighbours", "mean"))
     xp = B.xp()
-    counts, _ = _neighbour_counts(v, radius)
-    centre = v[xp.arange(v.shape[0]), counts.argmax(axis=1)]
+    if start == "mean":
+        centre = v.mean(axis=1)
+    else:
+        counts, _ = _neighbour_counts(v, radius)
+        centre = v[xp.arange(v.shape[0]), counts.argmax(axis=1)]
     for _ in range(n_iter):
         d2 = ((v - centre[:, None, :]) ** 2).sum(axis=-1)
         w = xp.exp(-d2 / (2.0 * radius * radius))
@@ -346,6 +359,36 @@ def em_route(
         moved = xp.einsum("nmp,nmd->npd", weight, v) / xp.maximum(mass, 1e-300)
         mu = xp.where(mass > 1e-9, moved, mu)
     return r
+
+
+def assignment_accuracy(responsibilities: Any, owner: Any) -> Any:
+    """Per scene, the fraction of parts routed where they belong (face or clutter).
+
+    Each part goes to its most responsible parent (the last column is clutter).
+    Parents come in no fixed order, so the best matching of parents to faces
+    is used, scene by scene.
+
+    Args:
+        responsibilities: (n_scenes, n_parts, n_parents + 1), from :func:`em_route`.
+        owner: (n_scenes, n_parts) true owners, -1 for clutter.
+
+    Returns:
+        (n_scenes,) accuracies in [0, 1].
+    """
+    r = check_array(responsibilities, "responsibilities", ndim=3)
+    own = check_array(owner, "owner", ndim=2)
+    if own.shape != r.shape[:2]:
+        raise ValueError(f"owner must have shape {tuple(r.shape[:2])}; got {tuple(own.shape)}")
+    xp = B.xp()
+    n_parents = r.shape[2] - 1
+    if n_parents < 1 or n_parents > 6:
+        raise ValueError("responsibilities must have 2 to 7 columns (1 to 6 parents + clutter)")
+    choice = r.argmax(axis=2)
+    best = xp.zeros(r.shape[0])
+    for perm in itertools.permutations(range(n_parents)):
+        lookup = xp.asarray(list(perm) + [-1])
+        best = xp.maximum(best, (lookup[choice] == own).mean(axis=1))
+    return best
 
 
 def pose_error(estimate: Any, truth: Any) -> Any:
@@ -594,12 +637,17 @@ class CapsNet(nn.Module):
         v, _ = dynamic_routing(u_hat, self.n_iter)
         return v
 
-    def couplings(self, x: Any) -> Any:
-        """The final coupling coefficients (N, n_primary, n_classes) for images ``x``."""
+    def route(self, x: Any, n_iter: int | None = None) -> tuple[Any, Any]:
+        """Digit-capsule lengths (N, K) and final couplings (N, n_primary, K) for images ``x``.
+
+        ``n_iter`` overrides the routing iterations the network was built with.
+        """
+        X = check_array(x, "x", ndim=2)
+        n_iter = self.n_iter if n_iter is None else check_int(n_iter, "n_iter", low=1)
         with no_grad():
-            xt = Tensor(check_array(x, "x", ndim=2), dtype="float32")
-            _, c = dynamic_routing(capsule_votes(self.primary(xt), self.route_w), self.n_iter)
-        return c.data
+            u_hat = capsule_votes(self.primary(Tensor(X, dtype="float32")), self.route_w)
+            v, c = dynamic_routing(u_hat, n_iter)
+        return capsule_lengths(v).data, c.data
 
     def reconstruct(self, v: Tensor, labels: Any) -> Tensor:
         """Decode images from capsules ``v`` (N, K, d), keeping only the labelled classes'.
@@ -836,3 +884,125 @@ def overlay_pairs(
         ib = shift_images(X[b[k] : b[k] + 1], side, int(shifts[k, 2]), int(shifts[k, 3]))
         out[k] = xp.maximum(ia, ib)[0]
     return out, xp.stack([y[a], y[b]], axis=1)
+
+
+# ---------------------------------------------------------------------------
+# The chapter's comparison, in one call (so the spread over seeds is the same experiment)
+# ---------------------------------------------------------------------------
+ROTATIONS_DEG = (-30, -15, 15, 30)
+
+
+@dataclass
+class DigitComparison:
+    """A :class:`CapsNet` and a :class:`SmallCNN` trained alike, and their test accuracies.
+
+    Attributes:
+        capsnet, cnn: the trained networks.
+        accuracy: ``{"capsnet": {...}, "cnn": {...}}`` with keys ``"clean"``,
+            ``"shifted"`` (the 8 one-pixel shifts), ``"rotated 15"`` (±15°),
+            ``"rotated 30"`` (±30°) and ``"pairs"`` (overlapping pairs, both
+            digits named by the two top scores).
+        X_test, y_test: the held-out digits on their 10×10 canvas.
+        pairs_X, pairs_y: the held-out overlapping pairs.
+        seconds: training time of each network (process time).
+    """
+
+    capsnet: CapsNet
+    cnn: SmallCNN
+    accuracy: dict[str, dict[str, float]]
+    X_test: Any
+    y_test: Any
+    pairs_X: Any
+    pairs_y: Any
+    seconds: dict[str, float]
+
+
+def _test_accuracies(model: nn.Module, X: Any, y: Any, PX: Any, Py: Any) -> dict[str, float]:
+    shifts = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+    acc = {"clean": evaluate(model, X, y)}
+    acc["shifted"] = sum(evaluate(model, shift_images(X, 10, a, b), y) for a, b in shifts) / 8
+    for deg in (15, 30):
+        acc[f"rotated {deg}"] = (
+            sum(evaluate(model, rotate_images(X, 10, math.radians(s * deg)), y) for s in (-1, 1))
+            / 2
+        )
+    acc["pairs"] = evaluate(model, PX, Py)
+    return acc
+
+
+def compare_on_digits(
+    rng: Any,
+    *,
+    n_train: int = 1300,
+    n_epochs: int = 15,
+    batch_size: int = 32,
+    learning_rate: float = 3e-3,
+    recon_weight: float = 0.0005,
+) -> DigitComparison:
+    """Train a CapsNet and a CNN of similar size on the same data, and test both.
+
+    The 8×8 digits go on a 10×10 canvas. ``n_train`` of them (a random split)
+    are each placed at a random shift of up to one pixel (the paper trained with
+    shifts of up to two pixels on 28×28), and as many overlapping pairs are made
+    from the same training digits (a small MultiMNIST). Both networks are trained
+    on singles and pairs together through :func:`hinton_utils.core.nn.train` with
+    Adam: the CapsNet with the margin loss plus reconstruction, the CNN with
+    cross-entropy against the targets spread evenly over the digits present.
+    The rest of the digits are the test set.
+    """
+    gen = B.as_generator(rng, "rng")
+    n_train = check_int(n_train, "n_train", low=10, high=1700)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
+    from .data import digits
+
+    xp = B.xp()
+    X8, y = digits()
+    X8, y = xp.asarray(X8), xp.asarray(y)
+    X = to_canvas(X8)
+    perm = gen.permutation(y.shape[0])
+    tr, te = perm[:n_train], perm[n_train:]
+    moves = gen.integers(-1, 2, size=(n_train, 2))
+    singles = xp.concatenate(
+        [shift_images(X[i : i + 1], 10, int(a), int(b)) for i, (a, b) in zip(tr, moves)]
+    )
+    PX, Py = overlay_pairs(X[tr], y[tr], 10, n_train, gen)
+    X_train = xp.concatenate([singles, PX])
+    T_train = xp.concatenate([capsule_targets(y[tr]), capsule_targets(Py)])
+    test_PX, test_Py = overlay_pairs(X[te], y[te], 10, te.shape[0], gen)
+    seeds = gen.integers(0, 2**31, size=4)
+    caps, cnn = CapsNet(int(seeds[0])), SmallCNN(int(seeds[1]))
+    seconds = {}
+    t0 = _clock()
+    nn.train(
+        caps,
+        Adam(caps.parameters(), learning_rate=learning_rate),
+        X_train,
+        xp.concatenate([T_train, X_train], axis=1),
+        n_epochs=n_epochs,
+        batch_size=batch_size,
+        rng=int(seeds[2]),
+        loss=capsnet_loss(caps, recon_weight),
+    )
+    seconds["capsnet"] = _clock() - t0
+    t0 = _clock()
+    nn.train(
+        cnn,
+        Adam(cnn.parameters(), learning_rate=learning_rate),
+        X_train,
+        T_train / T_train.sum(axis=1, keepdims=True),
+        n_epochs=n_epochs,
+        batch_size=batch_size,
+        rng=int(seeds[3]),
+    )
+    seconds["cnn"] = _clock() - t0
+    accuracy = {
+        "capsnet": _test_accuracies(caps, X[te], y[te], test_PX, test_Py),
+        "cnn": _test_accuracies(cnn, X[te], y[te], test_PX, test_Py),
+    }
+    return DigitComparison(caps, cnn, accuracy, X[te], y[te], test_PX, test_Py, seconds)
+
+
+def _clock() -> float:
+    import time
+
+    return time.process_time()

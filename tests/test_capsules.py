@@ -86,6 +86,28 @@ def test_em_route_responsibilities_and_two_face_segmentation():
         assert len(a) == 1 and len(b) == 1 and a != b and 2 not in a | b
 
 
+def test_assignment_accuracy_matches_parents_to_faces_in_the_best_order():
+    owner = np.array([[0, 0, 1, 1, -1], [0, 1, -1, -1, 1]])
+    r = np.zeros((2, 5, 3))
+    r[0, [0, 1], 1] = r[0, [2, 3], 0] = r[0, 4, 2] = 1.0  # parents swapped: still all right
+    r[1, 0, 0] = r[1, 1, 1] = r[1, 2, 2] = r[1, 3, 0] = r[1, 4, 2] = 1.0  # two mistakes
+    np.testing.assert_allclose(C.assignment_accuracy(r, owner), [1.0, 0.6])
+
+
+def test_em_route_separates_two_faces_from_clutter():
+    scenes = C.face_scenes(300, 8, rng=4, n_faces=2)
+    acc = C.assignment_accuracy(C.em_route(C.part_votes(scenes)), scenes.owner)
+    assert acc.mean() > 0.97 and np.median(acc) == 1.0
+
+
+def test_routing_needs_a_good_start():
+    scenes = C.face_scenes(500, 12, rng=5)
+    votes = C.part_votes(scenes)
+    good = C.pose_error(C.route_to_one(votes)[0], scenes.faces[:, 0])
+    bad = C.pose_error(C.route_to_one(votes, start="mean")[0], scenes.faces[:, 0])
+    assert (good < 0.1).mean() > 0.95 > 0.5 > (bad < 0.1).mean()
+
+
 # --- the dynamic-routing operations ---------------------------------------------------------
 
 
@@ -202,7 +224,7 @@ def tiny_digits():
 def test_capsnet_couplings_and_lengths(tiny_digits):
     X, _ = tiny_digits
     net = C.CapsNet(0)
-    c = C.CapsNet.couplings(net, X[:20])
+    lengths, c = net.route(X[:20])
     assert c.shape == (20, net.n_primary, 10)
     np.testing.assert_allclose(c.sum(axis=2), 1.0, atol=1e-5)
     scores = C.class_scores(net, X[:20])
@@ -321,7 +343,15 @@ VOTES = C.part_votes(SCENES)
         (lambda: C.average_votes(VOTES[0]), ValueError, "votes must"),
         (lambda: C.route_to_one(VOTES, n_iter=0), ValueError, "n_iter must be >= 1"),
         (lambda: C.route_to_one(VOTES, radius=0.0), ValueError, "radius must be > 0"),
+        (lambda: C.route_to_one(VOTES, start="max"), ValueError, "start must be one of"),
         (lambda: C.em_route(VOTES, 0), ValueError, "n_parents must be >= 1"),
+        (
+            lambda: C.assignment_accuracy(np.ones((2, 5, 3)), np.ones((2, 4))),
+            ValueError,
+            "owner must have shape",
+        ),
+        (lambda: C.compare_on_digits(0, n_train=5), ValueError, "n_train must be >= 10"),
+        (lambda: C.CapsNet(0).route(np.ones((2, 100)), n_iter=0), ValueError, "n_iter must be"),
         (lambda: C.em_route(VOTES, sigma=-1.0), ValueError, "sigma must be > 0"),
         (lambda: C.pose_error(VOTES[:, 0], np.eye(3)), ValueError, "truth must"),
         (lambda: C.squash(np.ones(3)), TypeError, "s must be a Tensor"),
