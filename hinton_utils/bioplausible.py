@@ -43,6 +43,7 @@ __all__ = [
     "LocalPatches",
     "METHODS",
     "alignment_angle",
+    "compare_methods",
     "difference_targets",
     "feedback_deltas",
     "forward",
@@ -414,6 +415,78 @@ def _local_grads(
         inv_grads.append(local_update(up, rec, h_noisy))
     out = [g for g, _ in grads] + [g for _, g in grads]
     return out + [g for g, _ in inv_grads] + [g for _, g in inv_grads]
+
+
+def compare_methods(
+    sizes: list[int],
+    X_train: Any,
+    y_train: Any,
+    X_test: Any,
+    y_test: Any,
+    *,
+    learning_rate: float,
+    rng: int,
+    n_epochs: int = 30,
+    batch_size: int = 32,
+    momentum: float = 0.9,
+    angle_layer: int | None = None,
+    angle_rows: int = 500,
+) -> tuple[dict[str, float], list[float]]:
+    """Test accuracy of backprop, feedback alignment and DTP from one seed.
+
+    All three start from the same initial weights (``tanh_mlp(sizes, rng=rng)``)
+    and use the same learning rate, momentum, batch size and epochs. Backprop is
+    a :class:`hinton_utils.core.nn.MLP` trained with :func:`hinton_utils.core.nn.train`
+    and :class:`hinton_utils.core.optim.SGD`; FA and DTP go through :func:`train_local`.
+
+    Args:
+        sizes: layer widths, input first.
+        X_train, y_train, X_test, y_test: data and integer labels.
+        learning_rate, n_epochs, batch_size, momentum: shared by the three methods.
+        rng: an int seed (each method starts from a fresh generator of it).
+        angle_layer: if given, FA's angle to backprop (:func:`alignment_angle`)
+            for this weight layer is recorded after every epoch, on the first
+            ``angle_rows`` training rows.
+        angle_rows: rows used for the angle.
+
+    Returns:
+        ``({"BP": acc, "FA": acc, "DTP": acc}, angles)``.
+    """
+    sizes = _check_sizes(sizes)
+    rng = check_int(rng, "rng", low=0)
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    angle_rows = check_int(angle_rows, "angle_rows", low=1)
+    if angle_layer is not None:
+        angle_layer = check_int(angle_layer, "angle_layer", low=0, high=len(sizes) - 3)
+    X_test = check_array(X_test, "X_test", ndim=2, shape=(None, sizes[0]))
+    y_test = _check_labels(y_test, X_test.shape[0], sizes[-1])
+    settings = dict(n_epochs=n_epochs, batch_size=batch_size, rng=rng)
+    model = tanh_mlp(sizes, rng=rng)
+    sgd = optim.SGD(model.parameters(), learning_rate=learning_rate, momentum=momentum)
+    nn.train(model, sgd, X_train, y_train, **settings)
+    acc = {"BP": nn.accuracy(_forward(*mlp_arrays(model), X_test.astype("float32"))[-1], y_test)}
+    angles: list[float] = []
+    X_angle, y_angle = X_train[:angle_rows], y_train[:angle_rows]
+
+    def record(epoch: int, W: list[Any], b: list[Any], extra: dict[str, Any]) -> None:
+        if angle_layer is not None and "feedback" in extra:
+            fb = extra["feedback"]
+            angles.append(alignment_angle(W, b, fb, X_angle, y_angle, layer=angle_layer))
+
+    for method in METHODS:
+        out = train_local(
+            method,
+            sizes,
+            X_train,
+            y_train,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            callback=record,
+            **settings,
+        )
+        logits = _forward(out["weights"], out["biases"], X_test.astype("float32"))[-1]
+        acc[method.upper()] = nn.accuracy(logits, y_test)
+    return acc, angles
 
 
 # ------------------------------------------------------------ weight sharing

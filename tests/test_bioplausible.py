@@ -272,6 +272,19 @@ def test_fa_and_dtp_learn_a_separable_problem():
         assert acc > 0.8 > np.bincount(y).max() / len(y) + 0.2, method
 
 
+def test_compare_methods_starts_all_three_alike_and_records_angles():
+    rng = np.random.default_rng(14)
+    X, y = rng.standard_normal((60, 5)), rng.integers(0, 3, 60)
+    acc, angles = bio.compare_methods(
+        SIZES, X, y, X, y, learning_rate=1e-9, rng=2, n_epochs=2, angle_layer=0
+    )
+    # With a negligible step every method is still the shared initial network.
+    W0, b0 = bio.mlp_arrays(bio.tanh_mlp(SIZES, rng=2))
+    start = float((bio.forward(W0, b0, X)[-1].argmax(1) == y).mean())
+    assert acc == pytest.approx({"BP": start, "FA": start, "DTP": start})
+    assert len(angles) == 2 and all(0 <= a <= 180 for a in angles)
+
+
 def test_patch_indices_are_the_valid_patches():
     idx = bio.patch_indices(4, 3)
     assert idx.shape == (4, 9)
@@ -357,6 +370,18 @@ def test_sharing_counts_and_the_convolution_it_computes():
             ValueError,
         ),
         (lambda: bio.patch_indices(3, 4), ValueError),
+        (
+            lambda: bio.compare_methods(
+                SIZES, *_problem()[2:], *_problem()[2:], learning_rate=0.1, rng=-1
+            ),
+            ValueError,
+        ),
+        (
+            lambda: bio.compare_methods(
+                SIZES, *_problem()[2:], *_problem()[2:], learning_rate=0.1, rng=0, angle_layer=2
+            ),
+            ValueError,
+        ),
         (lambda: bio.LocalPatches(8, 3, 4, shared=1, rng=0), TypeError),
         (lambda: bio.patch_net("mlp", rng=0), ValueError),
     ],
