@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .core import backend as B
+from .core import functional as F
 from .core import nn, optim
 from .core.autodiff import Tensor
 from .core.validation import check_array, check_choice, check_int, check_real
@@ -42,6 +43,7 @@ from .core.validation import check_array, check_choice, check_int, check_real
 __all__ = [
     "LocalPatches",
     "METHODS",
+    "Autoencoder",
     "alignment_angle",
     "compare_methods",
     "difference_targets",
@@ -55,6 +57,7 @@ __all__ = [
     "random_feedback",
     "tanh_mlp",
     "train_local",
+    "two_pass_gradient",
 ]
 
 METHODS = ("fa", "dtp")
@@ -596,3 +599,71 @@ def patch_net(
         nn.Activation("tanh"),
         nn.Linear(n_hidden, n_classes, rng=gen, dtype=dtype),
     )
+
+
+# ------------------------------------------------ reconstruction as a gradient
+class Autoencoder(nn.Module):
+    """A one-layer logistic autoencoder ``x → h = σ(xW + b) → σ(hD + c)``.
+
+    With ``tied=True`` the decoder is the encoder's transpose (``D = Wᵀ``), as in
+    an RBM; otherwise ``D`` is a separate matrix. Train it with
+    :func:`hinton_utils.core.nn.train` and ``loss=functional.mse`` on ``(X, X)``.
+
+    Args:
+        n_visible, n_hidden: layer widths.
+        tied: whether the decoder is the encoder's transpose.
+        rng: int seed or Generator for the Glorot-uniform initial weights.
+        dtype: ``"float32"`` or ``"float64"``.
+    """
+
+    def __init__(
+        self, n_visible: int, n_hidden: int, *, tied: bool, rng: Any, dtype: str = "float64"
+    ) -> None:
+        if not isinstance(tied, bool):
+            raise TypeError(f"tied must be a bool; got {type(tied).__name__}")
+        gen = B.as_generator(rng, "rng")
+        self.tied = tied
+        self.encoder = nn.Linear(n_visible, n_hidden, rng=gen, dtype=dtype)
+        self.decoder = None if tied else nn.Linear(n_hidden, n_visible, rng=gen, dtype=dtype)
+        self.visible_bias = nn.Parameter(B.xp().zeros(n_visible, dtype=dtype))
+
+    def encode(self, x: Any) -> Any:
+        """The code ``σ(xW + b)`` (a Tensor for a Tensor, an array for an array)."""
+        out = self.encoder(x if isinstance(x, Tensor) else Tensor.constant(x)).sigmoid()
+        return out if isinstance(x, Tensor) else out.data
+
+    def decode(self, h: Any) -> Any:
+        """The reconstruction ``σ(hD + c)`` (a Tensor for a Tensor, an array for an array)."""
+        t = h if isinstance(h, Tensor) else Tensor.constant(h)
+        weight = self.encoder.weight.T if self.tied else self.decoder.weight
+        out = F.linear(t, weight, self.visible_bias).sigmoid()
+        return out if isinstance(h, Tensor) else out.data
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+
+def two_pass_gradient(
+    autoencoder: Autoencoder, x: Any, grad_code: Any, *, eps: float = 1e-3
+) -> Any:
+    """An error derivative for the layer below, read off as the change between two passes.
+
+    Pass one reconstructs the layer below from the code ``h = encode(x)``; pass
+    two from the code nudged downhill, ``h − ε·∂L/∂h``. The difference of the
+    two reconstructions, divided by ``−ε``, stands in for ``∂L/∂x``: nothing
+    travels down except ordinary top-down activity, and no weight is
+    transposed by hand. Compare it with backprop's ``∂L/∂x = (∂L/∂h ⊙ h(1−h)) Wᵀ``.
+
+    Args:
+        autoencoder: a trained (or untrained) :class:`Autoencoder`.
+        x: the layer below, (n, n_visible).
+        grad_code: ``∂L/∂h`` from above, (n, n_hidden).
+        eps: the size of the nudge.
+    """
+    if not isinstance(autoencoder, Autoencoder):
+        raise TypeError(f"autoencoder must be an Autoencoder; got {type(autoencoder).__name__}")
+    x = check_array(x, "x", ndim=2, shape=(None, autoencoder.encoder.n_in))
+    g = check_array(grad_code, "grad_code", ndim=2, shape=(x.shape[0], autoencoder.encoder.n_out))
+    eps = check_real(eps, "eps", low=0.0, low_open=True)
+    h = autoencoder.encode(x)
+    return -(autoencoder.decode(h - eps * g) - autoencoder.decode(h)) / eps

@@ -285,6 +285,37 @@ def test_compare_methods_starts_all_three_alike_and_records_angles():
     assert len(angles) == 2 and all(0 <= a <= 180 for a in angles)
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_two_pass_gradient_is_the_decoder_jacobian_times_the_code_gradient(tied):
+    """As ε → 0 the difference of two reconstructions is J_g · (∂L/∂h)."""
+    rng = np.random.default_rng(15)
+    ae = bio.Autoencoder(6, 4, tied=tied, rng=1)
+    for p in ae.parameters():
+        p.data[...] += 0.3 * rng.standard_normal(p.data.shape)
+    x, g = rng.random((5, 6)), rng.standard_normal((5, 4))
+    h = ae.encode(x)
+    D = ae.encoder.weight.data.T if tied else ae.decoder.weight.data
+    r = ae.decode(h)
+    expected = (g @ D) * r * (1 - r)
+    np.testing.assert_allclose(bio.two_pass_gradient(ae, x, g, eps=1e-7), expected, atol=1e-5)
+    # Encoder and decoder agree with the forward pass, which core.nn.train fits.
+    np.testing.assert_allclose(ae(Tensor.constant(x)).data, r)
+
+
+def test_two_pass_gradient_is_backprop_when_the_derivatives_match():
+    """With tied weights and σ' equal in both layers (all pre-activations 0, σ' = 1/4),
+    the two-pass signal is exactly backprop's ∂L/∂x."""
+    rng = np.random.default_rng(16)
+    ae = bio.Autoencoder(6, 4, tied=True, rng=2)
+    W = ae.encoder.weight.data
+    x = np.zeros((3, 6))
+    ae.encoder.bias.data[...] = 0.0
+    ae.visible_bias.data[...] = -(np.full(4, 0.5) @ W.T)  # visible pre-activation 0 at h = 1/2
+    g = 1e-3 * rng.standard_normal((3, 4))
+    backprop = (g * 0.25) @ W.T
+    np.testing.assert_allclose(bio.two_pass_gradient(ae, x, g, eps=1e-6), backprop, rtol=1e-4)
+
+
 def test_patch_indices_are_the_valid_patches():
     idx = bio.patch_indices(4, 3)
     assert idx.shape == (4, 9)
@@ -370,6 +401,14 @@ def test_sharing_counts_and_the_convolution_it_computes():
             ValueError,
         ),
         (lambda: bio.patch_indices(3, 4), ValueError),
+        (lambda: bio.Autoencoder(4, 3, tied="yes", rng=0), TypeError),
+        (lambda: bio.two_pass_gradient("ae", np.ones((2, 4)), np.ones((2, 3))), TypeError),
+        (
+            lambda: bio.two_pass_gradient(
+                bio.Autoencoder(4, 3, tied=True, rng=0), np.ones((2, 4)), np.ones((2, 3)), eps=0.0
+            ),
+            ValueError,
+        ),
         (
             lambda: bio.compare_methods(
                 SIZES, *_problem()[2:], *_problem()[2:], learning_rate=0.1, rng=-1
