@@ -20,6 +20,7 @@ bound of Burda, Grosse & Salakhutdinov (2016) (:func:`iwae_bound`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .core import autodiff as ad
@@ -34,6 +35,7 @@ __all__ = [
     "LinearVAE",
     "bernoulli_log_likelihood",
     "elbo",
+    "elbo_callback",
     "gaussian_kl",
     "iwae_bound",
     "linear_expected_log_likelihood",
@@ -190,6 +192,29 @@ def elbo(model: VAE, X: Any, rng: Any, *, n_samples: int = 1) -> tuple[Any, Any,
             rec -= bernoulli_log_likelihood(model.decode(z).data.astype(float), X)
     rec /= n_samples
     return -rec - kl, rec, kl
+
+
+def elbo_callback(
+    model: VAE, X: Any, epochs: Any, *, n_samples: int = 10, rng: Any = 0
+) -> tuple[Callable[[int, float], None], dict[int, float]]:
+    """A :func:`hinton_utils.core.nn.train` callback recording the mean ELBO on ``X``.
+
+    Returns:
+        ``(callback, record)``: after each epoch listed in ``epochs`` the callback
+        stores ``record[epoch]``, the mean per-row :func:`elbo` on ``X`` (with the
+        same ``rng`` seed each time, so epochs are compared on the same noise).
+    """
+    model = _check_vae(model)
+    X = check_array(X, "X", ndim=2)
+    wanted = {check_int(e, "epochs", low=1) for e in epochs}
+    n_samples = check_int(n_samples, "n_samples", low=1)
+    record: dict[int, float] = {}
+
+    def callback(epoch: int, loss: float) -> None:
+        if epoch in wanted:
+            record[epoch] = float(elbo(model, X, rng, n_samples=n_samples)[0].mean())
+
+    return callback, record
 
 
 def iwae_bound(model: VAE, X: Any, k: int, rng: Any, *, chunk: int = 100) -> Any:

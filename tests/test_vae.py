@@ -233,3 +233,18 @@ _W = np.eye(2, 4)
 def test_bad_input(call, err):
     with pytest.raises(err):
         call()
+
+
+def test_elbo_callback_records_the_elbo_at_chosen_epochs(small_vae):
+    model, X = small_vae
+    callback, record = V.elbo_callback(model, X, (2, 3), rng=4)
+    for epoch in (1, 2, 3):
+        callback(epoch, 0.0)
+    assert sorted(record) == [2, 3]
+    assert record[2] == pytest.approx(V.elbo(model, X, 4, n_samples=10)[0].mean())
+
+
+@pytest.mark.parametrize("epochs", [(0,), ("a",)])
+def test_elbo_callback_bad_input(small_vae, epochs):
+    with pytest.raises((ValueError, TypeError)):
+        V.elbo_callback(small_vae[0], small_vae[1], epochs)
