@@ -626,17 +626,23 @@ class FamilyTreeNet(Estimator):
 
 # ------------------------------------------------------ the engine, one number at a time
 class Value:
-    """One number that remembers how it was computed: backpropagation on a single screen.
+    """A number that remembers how it was computed: backprop on one screen.
 
-    Chapter 06 builds its derivation on this (after Karpathy's micrograd). Each
-    operation stores its inputs and its *local derivatives* (d output / d input);
-    :meth:`backward` visits the graph in reverse topological order and applies
-    the chain rule. :mod:`hinton_utils.core.autodiff` is the same idea on arrays.
+    Chapter 06 builds its derivation on this (after Karpathy's micrograd).
+    Each operation stores its inputs and its *local derivatives*
+    (d output / d input); :meth:`backward` visits the graph in reverse
+    topological order and applies the chain rule.
+    :mod:`hinton_utils.core.autodiff` is the same idea on arrays.
     """
 
-    def __init__(self, data: float, parents: tuple = (), local_grads: tuple = ()) -> None:
+    def __init__(
+        self,
+        data: float,
+        parents: tuple = (),
+        local_grads: tuple = (),
+    ) -> None:
         self.data = float(data)
-        self.grad = 0.0  # d(output of backward) / d(this number), filled by backward()
+        self.grad = 0.0  # d(output) / d(this number), filled by backward()
         self.parents = parents
         self.local_grads = local_grads
 
@@ -646,7 +652,8 @@ class Value:
 
     def __mul__(self, other: Any) -> Value:  # d(ab)/da = b, d(ab)/db = a
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
+        product = self.data * other.data
+        return Value(product, (self, other), (other.data, self.data))
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -656,10 +663,10 @@ class Value:
         return Value(s, (self,), (s * (1.0 - s),))
 
     def backward(self) -> None:
-        """Fill ``grad`` of every Value this one depends on (d self / d that Value)."""
+        """Fill ``grad`` of every Value this one depends on (d self / d it)."""
         order, seen = [], set()
 
-        def visit(v: Value) -> None:  # depth first: each Value after all of its parents
+        def visit(v: Value) -> None:  # depth first: a Value after its parents
             if id(v) not in seen:
                 seen.add(id(v))
                 for parent in v.parents:
@@ -668,9 +675,9 @@ class Value:
 
         visit(self)
         self.grad = 1.0
-        for v in reversed(order):  # outputs first, so v.grad is complete when we use it
+        for v in reversed(order):  # outputs first, so v.grad is complete
             for parent, local in zip(v.parents, v.local_grads, strict=True):
-                parent.grad += local * v.grad  # the chain rule; += sums over paths
+                parent.grad += local * v.grad  # chain rule; += sums over paths
 
     def __repr__(self) -> str:
         return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"

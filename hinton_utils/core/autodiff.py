@@ -198,35 +198,38 @@ class Tensor:
         return self
 
     def backward(self, grad: Any = None) -> None:
-        """Backpropagate from this tensor: fill ``.grad`` of every leaf that needs one.
+        """Backpropagate: fill ``.grad`` of every leaf that needs one.
 
         Args:
-            grad: d(final)/d(self). May be omitted only when ``self`` holds one
-                number (a loss), in which case it is 1.
+            grad: d(final)/d(self). May be omitted only when ``self``
+                holds one number (a loss), in which case it is 1.
 
         Raises:
-            RuntimeError: this tensor does not depend on anything needing a gradient.
-            ValueError: ``grad`` missing for a non-scalar tensor, or of the wrong shape.
+            RuntimeError: nothing this tensor depends on needs a gradient.
+            ValueError: ``grad`` missing for a non-scalar tensor, or of
+                the wrong shape.
         """
         xp = B.xp()
         if not self.requires_grad:
             raise RuntimeError(
-                "backward() called on a tensor that needs no gradient: no input had "
-                "requires_grad=True, or it was computed inside no_grad()"
+                "backward() called on a tensor that needs no gradient: "
+                "no input had requires_grad=True, or it was computed "
+                "inside no_grad()"
             )
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"grad must be given for a non-scalar tensor of shape {self.shape}; "
-                    "backward() without grad is for a single number such as a loss"
+                    "grad must be given for a non-scalar tensor of shape "
+                    f"{self.shape}; backward() without grad is for a "
+                    "single number such as a loss"
                 )
             grad = xp.ones_like(self.data)
         else:
-            grad = check_array(grad, "grad", min_size=0).astype(self.data.dtype, copy=False)
+            grad = check_array(grad, "grad", min_size=0)
+            grad = grad.astype(self.data.dtype, copy=False)
             if grad.shape != self.data.shape:
-                raise ValueError(
-                    f"grad must have the tensor's shape {self.shape}; got {tuple(grad.shape)}"
-                )
+                expected = f"grad must have the tensor's shape {self.shape}"
+                raise ValueError(f"{expected}; got {tuple(grad.shape)}")
         order = _topological_order(self)
         self._accumulate(grad)
         for node in reversed(order):
@@ -234,7 +237,7 @@ class Tensor:
                 continue
             node._backward(node.grad)
             if not node._retain:
-                node.grad = None  # intermediate gradients are not needed any more
+                node.grad = None  # intermediate gradients are no longer needed
 
     # ------------------------------------------------------------- conveniences
     @property
