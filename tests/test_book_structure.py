@@ -214,3 +214,12 @@ def test_declared_lower_bounds_allow_colab_and_the_tests_extra_exists():
         re.split(r"[=<>]", d)[0].lower() for d in project["optional-dependencies"]["test"]
     }
     assert {"pytest", "pyyaml", "hypothesis", "nbval"} <= test_extra
+
+
+def test_the_bibliography_parses():
+    # A missing brace stops the whole site build; find it here, in seconds.
+    bibtex = pytest.importorskip("pybtex.database")
+    entries = bibtex.parse_file(str(ROOT / "book" / "references.bib")).entries
+    assert len(entries) == len(
+        re.findall(r"^@\w+\{", (ROOT / "book" / "references.bib").read_text(encoding="utf-8"), re.M)
+    )
