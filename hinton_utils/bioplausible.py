@@ -47,6 +47,10 @@ __all__ = [
     "alignment_angle",
     "compare_methods",
     "difference_targets",
+    "embed_label",
+    "ff_goodness",
+    "ff_layer_losses",
+    "ff_predict",
     "feedback_deltas",
     "forward",
     "local_update",
@@ -56,6 +60,7 @@ __all__ = [
     "patch_net",
     "random_feedback",
     "tanh_mlp",
+    "train_forward_forward",
     "train_local",
     "two_pass_gradient",
 ]
@@ -667,3 +672,161 @@ def two_pass_gradient(
     eps = check_real(eps, "eps", low=0.0, low_open=True)
     h = autoencoder.encode(x)
     return -(autoencoder.decode(h - eps * g) - autoencoder.decode(h)) / eps
+
+
+# ------------------------------------------------------ postscript: Forward-Forward
+def embed_label(X: Any, labels: Any, n_classes: int) -> Any:
+    """``[X, onehot(labels)]``: the image with its (true or false) label attached.
+
+    Hinton (2022) writes the label into the first pixels of an MNIST image; on
+    8×8 digits those pixels carry ink, so the one-hot code is appended instead.
+    """
+    X = check_array(X, "X", ndim=2)
+    n_classes = check_int(n_classes, "n_classes", low=2)
+    labels = _check_labels(labels, X.shape[0], n_classes)
+    xp = B.xp()
+    onehot = xp.zeros((X.shape[0], n_classes), dtype=X.dtype)
+    onehot[xp.arange(X.shape[0]), labels] = 1.0
+    return xp.concatenate([X, onehot], axis=1)
+
+
+def _normalise(h: Any) -> Any:
+    """Divide each row by its length (plus a tiny constant): keep the direction only."""
+    xp = B.xp()
+    return h / (xp.sqrt((h * h).sum(axis=1, keepdims=True)) + 1e-8)
+
+
+def ff_goodness(layers: list[nn.Linear], X: Any) -> list[Any]:
+    """Each ReLU layer's goodness ``Σ_j h_j²`` for every row, layer by layer.
+
+    Each layer's input is the previous layer's activity divided by its length,
+    so a layer cannot simply pass on the goodness of the one below: only the
+    direction of the activity vector goes up.
+    """
+    if not isinstance(layers, (list, tuple)) or not all(isinstance(m, nn.Linear) for m in layers):
+        raise TypeError("layers must be a list of hinton_utils.core.nn.Linear layers")
+    x = check_array(X, "X", ndim=2, shape=(None, layers[0].n_in))
+    xp = B.xp()
+    out = []
+    for layer in layers:
+        h = xp.maximum(_normalise(x) @ layer.weight.data + layer.bias.data, 0.0)
+        out.append((h * h).sum(axis=1))
+        x = h
+    return out
+
+
+def ff_layer_losses(
+    layers: list[nn.Linear], x_pos: Any, x_neg: Any, *, threshold: float
+) -> list[Tensor]:
+    """Forward-Forward's local loss of every layer, each with its input detached.
+
+    Layer ``l`` should give positive data (image with the right label) goodness
+    above ``threshold`` and negative data (a wrong label) goodness below it:
+    ``mean softplus(θ − G_pos) + mean softplus(G_neg − θ)``, the cross-entropy of
+    ``p(positive) = σ(G − θ)``. The input to each layer is a constant, so no
+    gradient from one layer's loss reaches the layers below it.
+    """
+    if not isinstance(layers, (list, tuple)) or not all(isinstance(m, nn.Linear) for m in layers):
+        raise TypeError("layers must be a list of hinton_utils.core.nn.Linear layers")
+    threshold = check_real(threshold, "threshold")
+    xs = [
+        check_array(x, name, ndim=2, shape=(None, layers[0].n_in))
+        for x, name in ((x_pos, "x_pos"), (x_neg, "x_neg"))
+    ]
+    losses = []
+    for layer in layers:
+        goods, nxt = [], []
+        for x in xs:
+            h = layer(Tensor.constant(_normalise(x))).relu()
+            goods.append((h * h).sum(axis=1))
+            nxt.append(h.data)
+        loss = (threshold - goods[0]).softplus().mean() + (goods[1] - threshold).softplus().mean()
+        losses.append(loss)
+        xs = nxt
+    return losses
+
+
+def ff_predict(layers: list[nn.Linear], X: Any, n_classes: int) -> Any:
+    """The label whose attached one-hot gives the most goodness, summed over layers.
+
+    As in Hinton (2022), the first layer's goodness is left out of the sum when
+    there is more than one layer.
+    """
+    X = check_array(X, "X", ndim=2)
+    n_classes = check_int(n_classes, "n_classes", low=2)
+    xp = B.xp()
+    scores = []
+    for c in range(n_classes):
+        goods = ff_goodness(layers, embed_label(X, xp.full(X.shape[0], c), n_classes))
+        used = goods[1:] if len(goods) > 1 else goods
+        scores.append(sum(used))
+    return xp.stack(scores, axis=1).argmax(axis=1)
+
+
+def train_forward_forward(
+    sizes: list[int],
+    X: Any,
+    y: Any,
+    *,
+    n_epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    rng: Any,
+    threshold: float = 2.0,
+    dtype: str = "float32",
+) -> list[nn.Linear]:
+    """Train a supervised Forward-Forward network (Hinton 2022) on labelled data.
+
+    Positive data are the images with their own label attached
+    (:func:`embed_label`), negative data the same images with a wrong label drawn
+    at random. Every mini-batch, each layer takes one Adam step on its own
+    :func:`ff_layer_losses` term; there is no backward pass through the network.
+
+    Args:
+        sizes: ``[n_features + n_classes, hidden, ..., hidden]``; the number of
+            classes is ``sizes[0] − X.shape[1]``.
+        X, y: images and integer labels.
+        n_epochs, batch_size, learning_rate: as everywhere in the book.
+        rng: int seed or Generator (weights, shuffles, wrong labels).
+        threshold: θ in ``σ(G − θ)``, the same for every layer.
+        dtype: ``"float32"`` or ``"float64"``.
+
+    Returns:
+        The trained ReLU layers, input side first.
+    """
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 layer widths; got {sizes!r}")
+    sizes = [check_int(s, f"sizes[{i}]", low=1) for i, s in enumerate(sizes)]
+    X = check_array(X, "X", ndim=2)
+    n_classes = sizes[0] - X.shape[1]
+    if n_classes < 2:
+        raise ValueError(f"sizes[0] must be X's width plus the number of classes; got {sizes[0]}")
+    y = _check_labels(y, X.shape[0], n_classes)
+    n_epochs = check_int(n_epochs, "n_epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    threshold = check_real(threshold, "threshold")
+    gen = B.as_generator(rng, "rng")
+    layers = [
+        nn.Linear(a, b, rng=gen, init="he", dtype=dtype)
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+    opts = [optim.Adam(layer.parameters(), learning_rate=learning_rate) for layer in layers]
+    X = X.astype(dtype)
+    with B.one_blas_thread():
+        for _ in range(n_epochs):
+            for idx in nn.minibatches(X.shape[0], batch_size, gen):
+                wrong = (y[idx] + gen.integers(1, n_classes, idx.shape[0])) % n_classes
+                x_pos = embed_label(X[idx], y[idx], n_classes)
+                x_neg = embed_label(X[idx], wrong, n_classes)
+                xs = (x_pos, x_neg)
+                for layer, opt in zip(layers, opts, strict=True):
+                    (loss,) = ff_layer_losses([layer], *xs, threshold=threshold)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    xs = tuple(
+                        B.xp().maximum(_normalise(x) @ layer.weight.data + layer.bias.data, 0.0)
+                        for x in xs
+                    )
+    return layers

@@ -316,6 +316,76 @@ def test_two_pass_gradient_is_backprop_when_the_derivatives_match():
     np.testing.assert_allclose(bio.two_pass_gradient(ae, x, g, eps=1e-6), backprop, rtol=1e-4)
 
 
+def _ff_layers(seed=0):
+    return [
+        nn.Linear(6, 5, rng=seed, dtype="float64"),
+        nn.Linear(5, 4, rng=seed + 1, dtype="float64"),
+    ]
+
+
+def test_embed_label_appends_exactly_one_hot_and_leaves_the_image_alone():
+    X = np.random.default_rng(17).random((4, 3))
+    out = bio.embed_label(X, np.array([0, 2, 1, 2]), 3)
+    np.testing.assert_array_equal(out[:, :3], X)
+    np.testing.assert_array_equal(out[:, 3:], np.eye(3)[[0, 2, 1, 2]])
+
+
+def test_ff_goodness_is_the_sum_of_squares_of_normalised_relu_layers():
+    rng = np.random.default_rng(18)
+    layers = _ff_layers()
+    X = rng.standard_normal((5, 6))
+    g1, g2 = bio.ff_goodness(layers, X)
+    x = X / np.linalg.norm(X, axis=1, keepdims=True)
+    h1 = np.maximum(x @ layers[0].weight.data + layers[0].bias.data, 0)
+    h1n = h1 / np.linalg.norm(h1, axis=1, keepdims=True)
+    h2 = np.maximum(h1n @ layers[1].weight.data + layers[1].bias.data, 0)
+    np.testing.assert_allclose(g1, (h1**2).sum(1), rtol=1e-6)
+    np.testing.assert_allclose(g2, (h2**2).sum(1), rtol=1e-6)
+    # Scaling the input changes nothing: only its direction goes up.
+    np.testing.assert_allclose(bio.ff_goodness(layers, 7.0 * X)[1], g2, rtol=1e-6)
+
+
+def test_ff_losses_are_local_no_gradient_reaches_a_lower_layer():
+    rng = np.random.default_rng(19)
+    layers = _ff_layers()
+    xp, xn = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    losses = bio.ff_layer_losses(layers, xp, xn, threshold=1.0)
+    for layer in layers:
+        layer.zero_grad()
+    losses[1].backward()  # the top layer's loss alone
+    assert layers[0].weight.grad is None or not np.any(layers[0].weight.grad)
+    assert np.any(layers[1].weight.grad)
+    # Each loss is the logistic cross-entropy of sigma(G - theta) on its own layer.
+    g = bio.ff_goodness(layers, np.vstack([xp, xn]))
+    for k, loss in enumerate(losses):
+        pos, neg = g[k][:4], g[k][4:]
+        want = np.mean(np.logaddexp(0, 1.0 - pos)) + np.mean(np.logaddexp(0, neg - 1.0))
+        assert float(loss.data) == pytest.approx(want, rel=1e-6)
+    # ... and its gradient matches finite differences.
+    analytic, numeric = F.gradcheck(
+        lambda w, b: _ff_single_loss(w, b, xp, xn),
+        [layers[0].weight.data.copy(), layers[0].bias.data.copy()],
+    )
+    for a, n in zip(analytic, numeric, strict=True):
+        np.testing.assert_allclose(a, n, atol=1e-7)
+
+
+def _ff_single_loss(w, b, xp, xn):
+    layer = nn.Linear(6, 5, rng=0, dtype="float64")
+    layer.weight, layer.bias = w, b
+    return bio.ff_layer_losses([layer], xp, xn, threshold=1.0)[0]
+
+
+def test_forward_forward_learns_separable_labels():
+    rng = np.random.default_rng(20)
+    X = rng.random((200, 6))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    layers = bio.train_forward_forward(
+        [8, 32, 32], X, y, n_epochs=40, batch_size=20, learning_rate=0.01, rng=0
+    )
+    assert (bio.ff_predict(layers, X, 2) == y).mean() > 0.75  # chance is about 0.5
+
+
 def test_patch_indices_are_the_valid_patches():
     idx = bio.patch_indices(4, 3)
     assert idx.shape == (4, 9)
@@ -401,6 +471,27 @@ def test_sharing_counts_and_the_convolution_it_computes():
             ValueError,
         ),
         (lambda: bio.patch_indices(3, 4), ValueError),
+        (lambda: bio.embed_label(np.ones((2, 3)), np.array([0, 5]), 3), ValueError),
+        (lambda: bio.ff_goodness("layers", np.ones((2, 3))), TypeError),
+        (
+            lambda: bio.ff_layer_losses(
+                _ff_layers(), np.ones((2, 5)), np.ones((2, 5)), threshold="2"
+            ),
+            TypeError,
+        ),
+        (lambda: bio.ff_predict(_ff_layers(), np.ones((2, 3)), 1), ValueError),
+        (
+            lambda: bio.train_forward_forward(
+                [4, 3],
+                np.ones((2, 3)),
+                np.zeros(2, int),
+                n_epochs=1,
+                batch_size=2,
+                learning_rate=0.1,
+                rng=0,
+            ),
+            ValueError,
+        ),
         (lambda: bio.Autoencoder(4, 3, tied="yes", rng=0), TypeError),
         (lambda: bio.two_pass_gradient("ae", np.ones((2, 4)), np.ones((2, 3))), TypeError),
         (
