@@ -38,6 +38,7 @@ __all__ = [
     "gan_value",
     "jensen_shannon",
     "mode_stats",
+    "nearest_neighbours",
     "optimal_discriminator",
     "ring_data",
     "ring_modes",
@@ -139,11 +140,28 @@ def mode_stats(
 
 
 class Generator(Module):
-    """G: noise (n, n_noise) → points (n, n_out), an MLP with leaky-ReLU hidden units."""
+    """G: noise (n, n_noise) → points (n, n_out), an MLP with leaky-ReLU hidden units.
 
-    def __init__(self, n_noise: int, n_hidden: int, n_out: int, *, rng: Any) -> None:
+    ``output_activation`` is ``"identity"`` for points in the plane, or e.g.
+    ``"sigmoid"`` for pixel intensities in [0, 1].
+    """
+
+    def __init__(
+        self,
+        n_noise: int,
+        n_hidden: int,
+        n_out: int,
+        *,
+        rng: Any,
+        output_activation: str = "identity",
+    ) -> None:
         self.n_noise = check_int(n_noise, "n_noise", low=1)
-        self.net = MLP([n_noise, n_hidden, n_hidden, n_out], rng=rng, activation="leaky_relu")
+        self.net = MLP(
+            [n_noise, n_hidden, n_hidden, n_out],
+            rng=rng,
+            activation="leaky_relu",
+            output_activation=output_activation,
+        )
 
     def forward(self, z: Any) -> Tensor:
         return self.net(z)
@@ -195,6 +213,7 @@ def train_gan(
     eval_every: int = 250,
     n_eval: int = 1000,
     data: Any = None,
+    output_activation: str = "identity",
 ) -> tuple[Generator, Discriminator, GANHistory]:
     """Train a GAN on the ring of 8 Gaussians (or on rows of ``data``).
 
@@ -215,6 +234,8 @@ def train_gan(
         eval_every: steps between measurements (samples stored for plots).
         n_eval: samples per measurement.
         data: optional (n, n_features) training set; default: fresh ring samples.
+        output_activation: the generator's last nonlinearity (``"sigmoid"`` for
+            images in [0, 1]).
 
     Returns:
         ``(generator, discriminator, history)``.
@@ -232,7 +253,7 @@ def train_gan(
         data = check_array(data, "data", ndim=2)
     gen = B.as_generator(rng, "rng")
     n_out = 2 if data is None else data.shape[1]
-    G = Generator(n_noise, n_hidden, n_out, rng=gen)
+    G = Generator(n_noise, n_hidden, n_out, rng=gen, output_activation=output_activation)
     D = Discriminator(n_out, n_hidden, rng=gen, minibatch_std=minibatch_std)
     opt_g = Adam(G.parameters(), learning_rate=learning_rate, betas=(0.5, 0.999))
     opt_d = Adam(D.parameters(), learning_rate=learning_rate, betas=(0.5, 0.999))
@@ -275,3 +296,18 @@ def train_gan(
                     history.on_mode.append(share)
                     history.modes_covered.append(covered)
     return G, D, history
+
+
+def nearest_neighbours(samples: Any, reference: Any) -> tuple[Any, Any]:
+    """For each row of ``samples``, the index of and Euclidean distance to the nearest row
+    of ``reference``: a cheap check that generated images are neither copies of the
+    training set (distance 0) nor far from every real image.
+    """
+    S = check_array(samples, "samples", ndim=2)
+    R = check_array(reference, "reference", ndim=2)
+    if S.shape[1] != R.shape[1]:
+        raise ValueError(f"samples must have {R.shape[1]} columns; got {S.shape[1]}")
+    xp = B.xp()
+    d2 = (S * S).sum(axis=1)[:, None] - 2.0 * S @ R.T + (R * R).sum(axis=1)[None, :]
+    idx = d2.argmin(axis=1)
+    return idx, xp.sqrt(xp.maximum(d2[xp.arange(S.shape[0]), idx], 0.0))

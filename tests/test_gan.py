@@ -96,6 +96,21 @@ def test_short_training_learns_something():
     assert abs(np.median(radius) - 2.0) < 0.5  # the samples have moved out to the ring
 
 
+def test_nearest_neighbours_exact():
+    R = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 0.0]])
+    S = np.array([[3.0, 4.0], [1.0, 0.0], [9.0, 1.0]])
+    idx, dist = G.nearest_neighbours(S, R)
+    assert list(idx) == [1, 0, 2]
+    assert np.allclose(dist, [0.0, 1.0, math.sqrt(2.0)])
+
+
+def test_sigmoid_generator_outputs_lie_in_unit_interval():
+    g = G.Generator(3, 8, 5, rng=0, output_activation="sigmoid")
+    z = Tensor.constant(10 * np.random.default_rng(0).standard_normal((50, 3)).astype("float32"))
+    out = g(z).data
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
 @pytest.mark.parametrize(
     "call, err",
     [
@@ -112,6 +127,8 @@ def test_short_training_learns_something():
         (lambda: G.Discriminator(2, 4, rng=0, minibatch_std=1), TypeError),
         (lambda: G.Generator(0, 4, 2, rng=0), ValueError),
         (lambda: G.train_gan(10, 0, loss="wasserstein"), ValueError),
+        (lambda: G.nearest_neighbours(np.zeros((2, 3)), np.zeros((4, 2))), ValueError),
+        (lambda: G.Generator(2, 4, 2, rng=0, output_activation="cube"), ValueError),
     ],
 )
 def test_bad_input(call, err):
