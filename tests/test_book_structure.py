@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,20 @@ def test_the_bibliography_parses():
     assert len(entries) == len(
         re.findall(r"^@\w+\{", (ROOT / "book" / "references.bib").read_text(encoding="utf-8"), re.M)
     )
+
+
+def test_no_two_bibliography_entries_share_a_label():
+    # Two works by the same authors in the same year need years "2012a"/"2012b":
+    # Sphinx fails the build on a duplicate label.
+    bibtex = pytest.importorskip("pybtex.database")
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        from bib_style import author_year_label
+    finally:
+        sys.path.pop(0)
+    entries = bibtex.parse_file(str(ROOT / "book" / "references.bib")).entries
+    labels: dict[str, list[str]] = {}
+    for key, entry in entries.items():
+        labels.setdefault(author_year_label(entry), []).append(key)
+    shared = {label: keys for label, keys in labels.items() if len(keys) > 1}
+    assert not shared, f"give these years a letter (2012a, 2012b): {shared}"
