@@ -355,34 +355,7 @@ def test_display_equations_fit_or_scroll_with_a_cue(browser, server, page_path):
     assert not problems, problems
 
 
-# Chapters whose printed lines are still wider than the code column at 1280 px.
-# The fix is in the notebook (print less per line, or wrap); when a chapter is
-# fixed, this test XPASSes and fails: delete its entry here.
-_WIDE = "printed lines wider than the code column (about 80 characters at 1280 px)"
-OUTPUTS_TOO_WIDE: dict[str, str] = {
-    f"notebooks/{name}.html": _WIDE
-    for name in (
-        "02_fast_weights",
-        "03_hopfield",
-        "05_boltzmann_machines",
-        "06_backprop_family_trees",
-        "07_recirculation",
-        "08_variational_learning",
-        "10_rbm",
-        "11_deep_belief_nets",
-    )
-}
-
-
-@pytest.mark.parametrize(
-    "page_path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=OUTPUTS_TOO_WIDE[p], strict=True))
-        if p in OUTPUTS_TOO_WIDE
-        else p
-        for p in CHAPTERS
-    ],
-)
+@pytest.mark.parametrize("page_path", CHAPTERS)
 def test_printed_outputs_fit_the_code_column(browser, server, page_path):
     page, _ = _open(browser, server, page_path, width=LAPTOP)
     wide = page.evaluate(OUTPUTS_JS)
@@ -497,31 +470,12 @@ FIGURE_TEXT_JS = """
   .map(img => {
     const fig = img.closest('figure');
     const number = fig ? fig.querySelector('figcaption .caption-number') : null;
-    return {alt: img.getAttribute('alt') || '', number: number ? number.innerText.trim() : '',
-            caption: fig && fig.querySelector('figcaption') ? fig.querySelector('figcaption').innerText.trim() : ''};
+    return {alt: img.getAttribute('alt') || '', number: number ? number.textContent.trim() : '',
+            caption: fig && fig.querySelector('figcaption') ? fig.querySelector('figcaption').textContent.trim() : ''};
   })
 """
 
-# Chapters whose figures still lack a caption, a number or alt text (cell metadata
-# "mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}).
-# When a chapter is done, this test XPASSes and fails: delete its entry here.
-FIGURES_WITHOUT_CAPTIONS = set(CHAPTERS)
-
-
-@pytest.mark.parametrize(
-    "page_path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                reason="figures lack caption, number or alt text (notebook metadata)", strict=True
-            ),
-        )
-        if p in FIGURES_WITHOUT_CAPTIONS
-        else p
-        for p in CHAPTERS
-    ],
-)
+@pytest.mark.parametrize("page_path", CHAPTERS)
 def test_figures_have_a_numbered_caption_and_alt_text(browser, server, page_path):
     page, _ = _open(browser, server, page_path)
     figures = page.evaluate(FIGURE_TEXT_JS)
