@@ -84,7 +84,7 @@ def measure(n: int, c: int, h: int, w: int, f: int, k: int, repeats: int) -> dic
     G = gen.standard_normal((m, f)).astype("float32")
     side = max(1, round((flops_fwd / 2.0) ** (1.0 / 3.0)))
     S = gen.standard_normal((side, side)).astype("float32")
-    cols_in = x.data
+    cols_in = xp.ascontiguousarray(x.data.transpose(0, 2, 3, 1))  # conv2d works channels last
 
     t = {
         "forward": best_time(forward, repeats),
@@ -93,7 +93,7 @@ def measure(n: int, c: int, h: int, w: int, f: int, k: int, repeats: int) -> dic
         "gemm_bwd": best_time(lambda: (G.T @ A, G @ Wm.T), repeats),
         "square": best_time(lambda: S @ S, repeats),
         "im2col": best_time(lambda: F._im2col(cols_in, k, k, ho, wo), repeats),
-        "col2im": best_time(lambda: F._col2im(A, (n, c, h, w), k, k, ho, wo), repeats),
+        "col2im": best_time(lambda: F._col2im(A, (n, h, w, c), k, k, ho, wo), repeats),
     }
     t["flops_fwd"] = flops_fwd
     t["square_flops"] = 2.0 * side**3

@@ -256,25 +256,29 @@ PADDINGS = ("valid", "same")
 
 
 def _im2col(xpad: Any, kh: int, kw: int, ho: int, wo: int) -> Any:
-    """Patches of ``xpad`` (N, C, Hp, Wp) as rows: shape (N*ho*wo, C*kh*kw)."""
+    """Patches of ``xpad`` (N, Hp, Wp, C), channels last, as rows: (N*ho*wo, kh*kw*C).
+
+    Each kernel offset copies one block of whole pixels (all C channels in a
+    row), so every copy reads and writes contiguous memory.
+    """
     xp = B.xp()
-    n, c = xpad.shape[:2]
-    cols = xp.empty((n, ho, wo, c, kh, kw), dtype=xpad.dtype)
+    n, c = xpad.shape[0], xpad.shape[3]
+    cols = xp.empty((n, ho, wo, kh, kw, c), dtype=xpad.dtype)
     for i in range(kh):  # a loop over kernel offsets, not over pixels
         for j in range(kw):
-            cols[..., i, j] = xpad[:, :, i : i + ho, j : j + wo].transpose(0, 2, 3, 1)
-    return cols.reshape(n * ho * wo, c * kh * kw)
+            cols[:, :, :, i, j, :] = xpad[:, i : i + ho, j : j + wo, :]
+    return cols.reshape(n * ho * wo, kh * kw * c)
 
 
 def _col2im(gcols: Any, shape: tuple[int, ...], kh: int, kw: int, ho: int, wo: int) -> Any:
     """The adjoint of :func:`_im2col`: add each patch's gradient back where it came from."""
     xp = B.xp()
-    n, c = shape[:2]
-    cols = gcols.reshape(n, ho, wo, c, kh, kw)
+    n, c = shape[0], shape[3]
+    cols = gcols.reshape(n, ho, wo, kh, kw, c)
     out = xp.zeros(shape, dtype=gcols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i : i + ho, j : j + wo] += cols[..., i, j].transpose(0, 3, 1, 2)
+            out[:, i : i + ho, j : j + wo, :] += cols[:, :, :, i, j, :]
     return out
 
 
@@ -309,20 +313,23 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, padding: str =
             f"conv2d channel mismatch: x has shape {x.shape} ({c} channels) and weight has "
             f"shape {weight.shape} ({cw} input channels)"
         )
+    # Channels last inside: patches are runs of whole pixels, and the gradient of the
+    # input is accumulated in the same order, then turned back to NCHW once.
+    x_nhwc = x.data.transpose(0, 2, 3, 1)
     if padding == "same":
         top, left = (kh - 1) // 2, (kw - 1) // 2
-        pads = ((0, 0), (0, 0), (top, kh - 1 - top), (left, kw - 1 - left))
-        xpad = xp.pad(x.data, pads) if kh > 1 or kw > 1 else x.data
+        pads = ((0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0))
+        xpad = xp.pad(x_nhwc, pads) if kh > 1 or kw > 1 else x_nhwc
     else:
         if kh > h or kw > w:
             raise ValueError(
                 f"weight's kernel {kh}x{kw} is larger than the images {h}x{w} with padding='valid'"
             )
         pads = None
-        xpad = x.data
-    ho, wo = xpad.shape[2] - kh + 1, xpad.shape[3] - kw + 1
+        xpad = x_nhwc
+    ho, wo = xpad.shape[1] - kh + 1, xpad.shape[2] - kw + 1
     cols = _im2col(xpad, kh, kw, ho, wo)
-    w2 = weight.data.reshape(f, c * kh * kw)
+    w2 = weight.data.transpose(0, 2, 3, 1).reshape(f, kh * kw * c)
     out2 = cols @ w2.T
     parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
@@ -336,14 +343,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, padding: str =
     def backward(g: Any) -> None:
         g2 = g.transpose(0, 2, 3, 1).reshape(n * ho * wo, f)
         if weight.requires_grad:
-            weight._accumulate((g2.T @ cols).reshape(weight.data.shape))
+            gw = (g2.T @ cols).reshape(f, kh, kw, c).transpose(0, 3, 1, 2)
+            weight._accumulate(xp.ascontiguousarray(gw))
         if bias is not None and bias.requires_grad:
             bias._accumulate(g2.sum(axis=0))
         if x.requires_grad:
             gpad = _col2im(g2 @ w2, xpad.shape, kh, kw, ho, wo)
             if pads is not None:
-                gpad = gpad[:, :, pads[2][0] : pads[2][0] + h, pads[3][0] : pads[3][0] + w]
-            x._accumulate(gpad)
+                gpad = gpad[:, pads[1][0] : pads[1][0] + h, pads[2][0] : pads[2][0] + w, :]
+            x._accumulate(xp.ascontiguousarray(gpad.transpose(0, 3, 1, 2)))
 
     return Tensor._make(out, parents, backward, "conv2d")
 
