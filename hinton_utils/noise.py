@@ -30,7 +30,7 @@ from .core import backend as B
 from .core import functional as F
 from .core import nn
 from .core.autodiff import Tensor, no_grad
-from .core.special import logsumexp
+from .core.special import log_softmax, logsumexp
 from .core.validation import check_array, check_int, check_real
 
 __all__ = [
@@ -261,13 +261,9 @@ def _ensembles(log_probs: Any, log_w: Any) -> dict[str, Any]:
     keep = w > 0
     lp, w = log_probs[keep], w[keep]
     geometric = xp.tensordot(w, lp, axes=1)
-    geometric = xp.exp(_log_softmax(geometric))
+    geometric = xp.exp(log_softmax(geometric))
     arithmetic = xp.tensordot(w, xp.exp(lp), axes=1)
     return {"geometric": geometric, "arithmetic": arithmetic}
-
-
-def _log_softmax(z: Any) -> Any:
-    return z - logsumexp(z, axis=-1)[..., None]
 
 
 def softmax_layer_ensemble(X: Any, W: Any, b: Any, p: float) -> dict[str, Any]:
@@ -299,8 +295,8 @@ def softmax_layer_ensemble(X: Any, W: Any, b: Any, p: float) -> dict[str, Any]:
         raise ValueError(f"W must have shape ({d}, K) and b shape (K,); got {W.shape}, {b.shape}")
     masks = dropout_masks(d)
     logits = xp.einsum("md,nd,dk->mnk", masks, X, W) + b
-    out = _ensembles(_log_softmax(logits), _mask_log_weights(masks, p))
-    out["scaled"] = xp.exp(_log_softmax((1.0 - p) * X @ W + b))
+    out = _ensembles(log_softmax(logits), _mask_log_weights(masks, p))
+    out["scaled"] = xp.exp(log_softmax((1.0 - p) * X @ W + b))
     return out
 
 
@@ -342,9 +338,9 @@ def hidden_layer_ensemble(X: Any, W1: Any, b1: Any, W2: Any, b2: Any, p: float) 
     masks = dropout_masks(d)
     hidden = xp.maximum(xp.einsum("md,nd,dh->mnh", masks, X, W1) + b1, 0.0)
     logits = hidden @ W2 + b2
-    out = _ensembles(_log_softmax(logits), _mask_log_weights(masks, p))
+    out = _ensembles(log_softmax(logits), _mask_log_weights(masks, p))
     scaled_hidden = xp.maximum((1.0 - p) * X @ W1 + b1, 0.0)
-    out["scaled"] = xp.exp(_log_softmax(scaled_hidden @ W2 + b2))
+    out["scaled"] = xp.exp(log_softmax(scaled_hidden @ W2 + b2))
     return out
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from .core import autodiff as ad
 from .core import backend as B
+from .core import special
 from .core.autodiff import Tensor, no_grad
 from .core.nn import MLP, Module, Parameter
 from .core.special import logsumexp
@@ -65,8 +66,7 @@ def gaussian_kl(mu: Any, log_var: Any) -> Any:
     log_var = check_array(log_var, "log_var")
     if mu.shape != log_var.shape:
         raise ValueError(f"log_var must have mu's shape {mu.shape}; got {log_var.shape}")
-    xp = B.xp()
-    return 0.5 * (mu * mu + xp.exp(log_var) - 1.0 - log_var).sum(axis=-1)
+    return special.gaussian_kl(mu, B.xp().exp(log_var))
 
 
 def bernoulli_log_likelihood(logits: Any, x: Any) -> Any:
@@ -81,9 +81,7 @@ def bernoulli_log_likelihood(logits: Any, x: Any) -> Any:
         raise ValueError(f"x must have {logits.shape[-1]} columns; got shape {x.shape}")
     if x.size and (float(x.min()) < 0.0 or float(x.max()) > 1.0):
         raise ValueError("x must lie in [0, 1]")
-    xp = B.xp()
-    per = xp.maximum(logits, 0) + xp.log1p(xp.exp(-xp.abs(logits))) - x * logits
-    return -per.sum(axis=-1)
+    return -(special.softplus(logits) - x * logits).sum(axis=-1)
 
 
 def _kl_tensor(mu: Tensor, log_var: Tensor) -> Tensor:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .core import backend as B
+from .core import special
 from .core.estimator import Estimator, check_rng
 from .core.optim import adam_step
 from .core.special import logsumexp
@@ -462,14 +463,12 @@ def polynomial_features(x: Any, degree: int) -> Any:
 
 def gaussian_kl(mu: Any, var: Any, prior_var: float) -> float:
     """``KL(N(μ, diag v) ‖ N(0, s0² I))`` in nats: the bits (×1/ln 2) to send the weights."""
-    xp = B.xp()
     mu = check_array(mu, "mu", ndim=1, dtype="float64")
     var = check_array(var, "var", shape=(mu.shape[0],), dtype="float64")
     if not bool((var > 0).all()):
         raise ValueError("var must be > 0")
     prior_var = check_real(prior_var, "prior_var", low=0.0, low_open=True)
-    r = var / prior_var
-    return float(0.5 * (r + mu**2 / prior_var - 1.0 - xp.log(r)).sum())
+    return float(special.gaussian_kl(mu, var, prior_var))
 
 
 def _check_design(Phi: Any, y: Any) -> tuple[Any, Any]:

@@ -101,3 +101,23 @@ def test_cosine_similarity_of_parallel_orthogonal_and_zero_vectors():
     assert special.cosine_similarity(a, np.zeros(2)) == 0.0  # no direction: aligned with nothing
     with pytest.raises(ValueError, match="same shape"):
         special.cosine_similarity(a, np.ones(3))
+
+
+def test_log_softmax_normalises_and_survives_large_inputs():
+    z = np.array([[1000.0, 1001.0, 999.0], [-5.0, 0.0, 5.0]])
+    out = special.log_softmax(z)
+    np.testing.assert_allclose(np.exp(out).sum(axis=-1), 1.0)
+    np.testing.assert_allclose(out[1], z[1] - np.log(np.exp(z[1]).sum()))
+    np.testing.assert_allclose(special.log_softmax(z, axis=0).shape, z.shape)
+
+
+def test_gaussian_kl_against_its_monte_carlo_estimate():
+    rng = np.random.default_rng(0)
+    mu, var, prior_var = np.array([0.5, -1.0]), np.array([0.3, 2.0]), 1.5
+    z = mu + np.sqrt(var) * rng.standard_normal((400_000, 2))
+    log_q = -0.5 * (np.log(2 * np.pi * var) + (z - mu) ** 2 / var)
+    log_p = -0.5 * (np.log(2 * np.pi * prior_var) + z**2 / prior_var)
+    estimate = (log_q - log_p).sum(axis=1)
+    kl = special.gaussian_kl(mu, var, prior_var)
+    assert abs(estimate.mean() - kl) < 4 * estimate.std() / np.sqrt(estimate.size)
+    assert special.gaussian_kl(np.zeros(3), np.ones(3)) == 0.0

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import backend as B
 from .autodiff import Tensor, _as_tensor, _getitem, _normalize_axis, no_grad
+from .special import log_softmax as _log_softmax
 from .special import sigmoid as _sigmoid
 from .validation import check_array, check_choice, check_int, check_real
 
@@ -94,18 +95,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 # ---------------------------------------------------------- softmax and losses
-def _log_softmax_data(z: Any, axis: int) -> Any:
-    xp = B.xp()
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-
-
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``x - log Σ exp(x)`` along ``axis``, shifted by the maximum so nothing overflows."""
     x = _as_tensor(x, "x")
     axis = _normalize_axis(check_int(axis, "axis"), x.ndim)[0]
     xp = B.xp()
-    out = _log_softmax_data(x.data, axis)
+    out = _log_softmax(x.data, axis)
 
     def backward(g: Any) -> None:
         x._accumulate(g - xp.exp(out) * g.sum(axis=axis, keepdims=True))
@@ -117,7 +112,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``exp(x) / Σ exp(x)`` along ``axis`` (computed stably)."""
     x = _as_tensor(x, "x")
     axis = _normalize_axis(check_int(axis, "axis"), x.ndim)[0]
-    out = B.xp().exp(_log_softmax_data(x.data, axis))
+    out = B.xp().exp(_log_softmax(x.data, axis))
 
     def backward(g: Any) -> None:
         x._accumulate(out * (g - (g * out).sum(axis=axis, keepdims=True)))
@@ -148,7 +143,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     n, k = logits.shape
     xp = B.xp()
     t = check_array(targets, "targets", ndim=(1, 2))
-    logp = _log_softmax_data(logits.data, 1)
+    logp = _log_softmax(logits.data, 1)
     if t.dtype.kind in "iu":
         if t.shape != (n,):
             raise ValueError(

@@ -116,3 +116,22 @@ def cosine_similarity(a: Any, b: Any) -> float:
     if na == 0.0 or nb == 0.0:
         return 0.0
     return float(a.ravel() @ b.ravel()) / (na * nb)
+
+
+def log_softmax(z: Any, axis: int = -1) -> Any:
+    """``z - log Σ exp(z)`` along ``axis``, shifted by the maximum so nothing overflows."""
+    xp = B.xp()
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def gaussian_kl(mu: Any, var: Any, prior_var: float = 1.0) -> Any:
+    """``KL(N(mu, diag var) ‖ N(0, prior_var I))`` in nats, summed over the last axis.
+
+    ``½ Σ (var/s² + mu²/s² − 1 − log(var/s²))``: the cost of a Gaussian code
+    against a Gaussian prior, used by MDL weights (chapter 08) and by the VAE's
+    ELBO (chapter 15).
+    """
+    xp = B.xp()
+    ratio = var / prior_var
+    return 0.5 * (ratio + mu * mu / prior_var - 1.0 - xp.log(ratio)).sum(axis=-1)
