@@ -475,6 +475,7 @@ FIGURE_TEXT_JS = """
   })
 """
 
+
 @pytest.mark.parametrize("page_path", CHAPTERS)
 def test_figures_have_a_numbered_caption_and_alt_text(browser, server, page_path):
     page, _ = _open(browser, server, page_path)
