@@ -43,7 +43,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 lint: venv
 	$(BIN)/ruff check $(LINTED) notebooks
-	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED) notebooks
 
 unit: venv
 	$(RUN_ENV) MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2 tests
