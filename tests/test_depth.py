@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from gradients import numeric_parameter_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,25 +18,6 @@ from hinton_utils.core import nn
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def _numeric_param_grads(model, loss_fn, eps=1e-6):
-    """Central differences of ``loss_fn()`` with respect to every parameter (float64 models)."""
-    grads = []
-    with ad.no_grad():
-        for p in model.parameters():
-            g = np.zeros_like(p.data)
-            flat, gflat = p.data.reshape(-1), g.reshape(-1)
-            for k in range(flat.size):
-                old = flat[k]
-                flat[k] = old + eps
-                up = loss_fn().item()
-                flat[k] = old - eps
-                down = loss_fn().item()
-                flat[k] = old
-                gflat[k] = (up - down) / (2 * eps)
-            grads.append(g)
-    return grads
 
 
 # ------------------------------------------------------------------ rectifiers
@@ -149,7 +131,7 @@ def test_layer_gradients_match_finite_differences_and_are_equal_at_identity():
     def loss():
         return F.cross_entropy(net(ad.Tensor(X)), y)
 
-    numeric = _numeric_param_grads(net, loss)[0::2]  # weights only (biases interleave)
+    numeric = numeric_parameter_gradients(net, loss)[0::2]  # weights only (biases interleave)
     for a, n in zip(grads, numeric, strict=True):
         np.testing.assert_allclose(a, n, atol=1e-8)
 
@@ -181,7 +163,7 @@ def test_residual_blocks_start_as_the_identity_and_backpropagate_correctly():
     def loss():
         return F.cross_entropy(net(ad.Tensor(X)), y)
 
-    for a, n in zip(analytic, _numeric_param_grads(net, loss), strict=True):
+    for a, n in zip(analytic, numeric_parameter_gradients(net, loss), strict=True):
         np.testing.assert_allclose(a, n, atol=1e-8)
 
 
@@ -241,7 +223,7 @@ def test_simple_rnn_matches_a_hand_written_loop_and_finite_differences():
         net.zero_grad()
         F.mse(net(X), y).backward()
         analytic = [p.grad.copy() for p in net.parameters()]
-        numeric = _numeric_param_grads(net, lambda net=net: F.mse(net(X), y))
+        numeric = numeric_parameter_gradients(net, lambda net=net: F.mse(net(X), y))
         for a, n in zip(analytic, numeric, strict=True):
             np.testing.assert_allclose(a, n, atol=1e-8)
 

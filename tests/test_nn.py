@@ -4,30 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradients import numeric_parameter_gradients
 
 from hinton_utils import data
-from hinton_utils.core import autodiff as ad
 from hinton_utils.core import nn, optim
 from hinton_utils.core.autodiff import Tensor
-
-
-def numeric_parameter_gradients(model, loss_fn, eps=1e-6):
-    """Central differences of loss_fn(model) with respect to every parameter entry."""
-    grads = []
-    with ad.no_grad():
-        for p in model.parameters():
-            g = np.zeros_like(p.data)
-            flat, gflat = p.data.reshape(-1), g.reshape(-1)
-            for k in range(flat.size):
-                old = flat[k]
-                flat[k] = old + eps
-                up = loss_fn(model).item()
-                flat[k] = old - eps
-                down = loss_fn(model).item()
-                flat[k] = old
-                gflat[k] = (up - down) / (2 * eps)
-            grads.append(g)
-    return grads
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "softplus", "leaky_relu"])
@@ -43,7 +24,7 @@ def test_mlp_backprop_matches_finite_differences(activation):
     net.zero_grad()
     loss_fn(net).backward()
     analytic = [p.grad for p in net.parameters()]
-    numeric = numeric_parameter_gradients(net, loss_fn)
+    numeric = numeric_parameter_gradients(net, lambda: loss_fn(net))
     for a, n in zip(analytic, numeric, strict=True):
         np.testing.assert_allclose(a, n, rtol=1e-6, atol=1e-8)
 
