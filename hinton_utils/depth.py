@@ -24,9 +24,7 @@ Three groups of kernels:
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from typing import Any
 
 from .core import autodiff as ad
@@ -351,17 +349,6 @@ def end_to_end_gain(update: Any, learning_rate: float, depth: int) -> float:
     return float(xp.linalg.norm(xp.linalg.matrix_power(step, depth), ord=2))
 
 
-@contextlib.contextmanager
-def _quiet_overflow() -> Iterator[None]:
-    """Silence overflow/invalid warnings while a run that may diverge is trained."""
-    errstate = getattr(B.xp(), "errstate", None)
-    if errstate is None:
-        yield
-    else:
-        with errstate(over="ignore", invalid="ignore", divide="ignore"):
-            yield
-
-
 def train_deep_net(
     model: Any,
     X_train: Any,
@@ -418,7 +405,7 @@ def train_deep_net(
         diverged = not math.isfinite(loss)
         return diverged
 
-    with _quiet_overflow():
+    with B.ignore_overflow(diverging=True):
         losses = nn.train(
             model,
             opt,

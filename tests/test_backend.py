@@ -219,3 +219,15 @@ def test_one_blas_thread_limits_blas_inside_and_restores_it_after():
     with B.one_blas_thread():
         assert all(n == 1 for n in blas_threads())
     assert blas_threads() == before
+
+
+def test_ignore_overflow_for_a_diverging_run_also_silences_what_follows():
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")  # any warning that escapes fails the test
+        with B.ignore_overflow(diverging=True):
+            big = np.exp(np.float64(1000.0))
+            assert np.isnan(big - big) and np.log(np.float64(0.0)) == -np.inf
+        with pytest.raises(RuntimeWarning, match="invalid"), B.ignore_overflow():
+            big - big  # noqa: B018 (only overflow is silenced without diverging=True)

@@ -177,14 +177,18 @@ def one_blas_thread() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def ignore_overflow() -> Iterator[None]:
+def ignore_overflow(*, diverging: bool = False) -> Iterator[None]:
     """Silence floating-point overflow warnings where infinity is the right answer.
 
     ``1 / (1 + exp(-x))`` is exact at ``x = -inf`` (``exp`` overflows to inf and
-    the result is 0), so kernels that rely on this wrap it here. CuPy never warns.
+    the result is 0), so kernels that rely on this wrap it here. With
+    ``diverging=True`` the invalid-value and divide-by-zero warnings that follow
+    an overflow are silenced too: for a training run that is allowed to blow up
+    (the run reports it). CuPy never warns.
     """
     if _active is numpy:
-        with numpy.errstate(over="ignore"):
+        extra = {"invalid": "ignore", "divide": "ignore"} if diverging else {}
+        with numpy.errstate(over="ignore", **extra):
             yield
     else:
         yield
