@@ -127,6 +127,17 @@ def distillation_loss(temperature: float, *, scale: bool = True) -> Callable[[Te
     return loss
 
 
+def _logit_pair(student_logits: Any, teacher_logits: Any) -> tuple[Any, Any]:
+    """Student and teacher logits, checked to be 2-D arrays of the same shape."""
+    z = _logits_array(student_logits, "student_logits")
+    v = _logits_array(teacher_logits, "teacher_logits")
+    if v.shape != z.shape:
+        raise ValueError(
+            f"teacher_logits must have the shape of student_logits {z.shape}; got {v.shape}"
+        )
+    return z, v
+
+
 def soft_gradient(student_logits: Any, teacher_logits: Any, temperature: float) -> Any:
     """The closed-form gradient ``(q − p)/T`` of the summed soft cross-entropy.
 
@@ -138,12 +149,7 @@ def soft_gradient(student_logits: Any, teacher_logits: Any, temperature: float) 
     Returns:
         ``(softmax(z/T) − softmax(v/T))/T``, shape (n, n_classes).
     """
-    z = _logits_array(student_logits, "student_logits")
-    v = _logits_array(teacher_logits, "teacher_logits")
-    if v.shape != z.shape:
-        raise ValueError(
-            f"teacher_logits must have the shape of student_logits {z.shape}; got {v.shape}"
-        )
+    z, v = _logit_pair(student_logits, teacher_logits)
     t = _check_temperature(temperature)
     return (soften(z, t) - soften(v, t)) / t
 
@@ -160,12 +166,7 @@ def logit_matching_gradient(student_logits: Any, teacher_logits: Any, temperatur
         teacher_logits: ``v``, the same shape.
         temperature: ``T``.
     """
-    z = _logits_array(student_logits, "student_logits")
-    v = _logits_array(teacher_logits, "teacher_logits")
-    if v.shape != z.shape:
-        raise ValueError(
-            f"teacher_logits must have the shape of student_logits {z.shape}; got {v.shape}"
-        )
+    z, v = _logit_pair(student_logits, teacher_logits)
     t = _check_temperature(temperature)
     return (z - v) / (z.shape[1] * t * t)
 
